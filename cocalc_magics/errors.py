@@ -1,0 +1,76 @@
+"""The one exception hierarchy of cocalc-magics.
+
+Every error the package raises derives from :class:`CoCalcError`, so callers (and the magics, which turn
+these into one-line messages) can catch them all at once. No message ever holds the API key: messages are
+built from the server's text, the endpoint and the host, never from request headers.
+"""
+
+from __future__ import annotations
+
+
+class CoCalcError(Exception):
+    """Base class of every error raised by cocalc-magics."""
+
+
+class ConfigurationError(CoCalcError):
+    """The session lacks something it needs (no API key, a malformed host or config file)."""
+
+
+class RequestTooLargeError(CoCalcError):
+    """The request body is over CoCalc's 1 MiB limit, so it was refused before it was sent."""
+
+
+class TransportError(CoCalcError):
+    """The server could not be reached, or did not answer in time."""
+
+
+class CoCalcTimeoutError(TransportError):
+    """The server (or a project state change) did not answer within the configured timeout."""
+
+
+class HTTPStatusError(CoCalcError):
+    """The server answered with a non-200 status: CoCalc's 400/413 texts, an HTML 404 page, a proxy 5xx."""
+
+    def __init__(self, message: str, status_code: int):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class APIError(CoCalcError):
+    """CoCalc answered 200 with ``{"error": "..."}``: the server's message, and the endpoint that said it."""
+
+    def __init__(self, message: str, endpoint: str):
+        super().__init__(message)
+        self.endpoint = endpoint
+
+
+class AuthenticationError(APIError):
+    """The server did not accept the key ("must be signed in", "anonymous ... not allowed")."""
+
+
+class PermissionDeniedError(APIError):
+    """The account may not act on that project ("must be a collaborator ...", "no read access")."""
+
+
+class NoAnswerError(APIError):
+    """CoCalc answered ``{}`` where a result was expected: its hub gave up waiting for the project."""
+
+
+class ProjectNotFoundError(CoCalcError):
+    """No project of this account matches the given id or title."""
+
+
+class AmbiguousProjectError(ProjectNotFoundError):
+    """A title matches several projects; the message lists them so the user can pick an id."""
+
+    def __init__(self, message: str, candidates: list):
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class ProjectStateTimeoutError(CoCalcTimeoutError):
+    """A project did not reach the wanted state before the wait ran out; ``last_state`` says where it was."""
+
+    def __init__(self, message: str, last_state: str | None):
+        super().__init__(message)
+        self.last_state = last_state

@@ -1,0 +1,254 @@
+"""Typed results of CoCalc calls: small dataclasses with a readable repr and an HTML view for notebooks.
+
+They are built from CoCalc's JSON by the ``from_api`` class methods, which are the one place that knows each
+payload's shape. Nothing here does I/O except :attr:`LatexResult.pdf`, which fetches the blob on first use
+through the function the session hands it.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+# CoCalc's compute states (util/compute-states.ts) in which a project is not running and not changing.
+STOPPED_STATES = frozenset({"opened", "closed", "archived"})
+TRANSITION_STATES = frozenset({"starting", "stopping", "opening", "closing", "archiving", "unarchiving", "pending"})
+
+
+def parse_time(value: Any) -> datetime | None:
+    """CoCalc sends dates as ISO strings (``2026-11-27T16:00:00.000Z``)."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def short_id(uuid: str) -> str:
+    return uuid.split("-")[0] if uuid else ""
+
+
+def _html_table(title: str, rows: list[tuple[str, str]]) -> str:
+    cells = "".join(
+        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows
+    )
+    return f"<div class='cocalc-magics'><b>{html.escape(title)}</b><table>{cells}</table></div>"
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who the API key belongs to (``user-query`` on ``accounts``)."""
+
+    account_id: str
+    email_address: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+
+    @classmethod
+    def from_api(cls, row: dict) -> Account:
+        return cls(
+            account_id=row["account_id"],
+            email_address=row.get("email_address"),
+            first_name=row.get("first_name") or "",
+            last_name=row.get("last_name") or "",
+        )
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def __str__(self) -> str:
+        who = self.name or "(no name)"
+        return f"{who} <{self.email_address or 'no email'}> account {self.account_id}"
+
+    def _repr_html_(self) -> str:
+        return _html_table("CoCalc account", [
+            ("name", html.escape(self.name or "(no name)")),
+            ("email", html.escape(self.email_address or "")),
+            ("account id", f"<code>{html.escape(self.account_id)}</code>"),
+        ])
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    """A project's compute state, e.g. ``running`` or ``opened`` (CoCalc's word for stopped)."""
+
+    state: str
+    time: datetime | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_api(cls, value: dict | None) -> ProjectState:
+        # A project that never ran has no state row; CoCalc shows such a project as "opened".
+        value = value or {}
+        return cls(state=value.get("state") or "opened", time=parse_time(value.get("time")), error=value.get("error"))
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def is_stopped(self) -> bool:
+        return self.state in STOPPED_STATES
+
+    @property
+    def is_changing(self) -> bool:
+        return self.state in TRANSITION_STATES
+
+    def __str__(self) -> str:
+        return self.state if not self.error else f"{self.state} (error: {self.error})"
+
+    def _repr_html_(self) -> str:
+        return f"<span class='cocalc-magics-state'>{html.escape(str(self))}</span>"
+
+
+@dataclass(frozen=True)
+class Project:
+    """One project of the account, as listed by ``user-query`` on ``projects_all``."""
+
+    project_id: str
+    title: str = ""
+    description: str = ""
+    state: ProjectState | None = None
+    last_edited: datetime | None = None
+    name: str | None = None
+
+    @classmethod
+    def from_api(cls, row: dict) -> Project:
+        return cls(
+            project_id=row["project_id"],
+            title=row.get("title") or "",
+            description=row.get("description") or "",
+            state=ProjectState.from_api(row.get("state")) if "state" in row else None,
+            last_edited=parse_time(row.get("last_edited")),
+            name=row.get("name"),
+        )
+
+    @property
+    def short_id(self) -> str:
+        return short_id(self.project_id)
+
+    def __str__(self) -> str:
+        state = f" [{self.state}]" if self.state else ""
+        return f"{self.title or '(untitled)'} ({self.project_id}){state}"
+
+    def _repr_html_(self) -> str:
+        return _html_table(f"CoCalc project {self.title or '(untitled)'}", [
+            ("project id", f"<code>{html.escape(self.project_id)}</code>"),
+            ("state", html.escape(str(self.state)) if self.state else "unknown"),
+            ("description", html.escape(self.description)),
+        ])
+
+
+class ProjectList(list):
+    """A list of :class:`Project` that shows itself as a table in a notebook."""
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(p.title or '(untitled)')}</td><td><code>{html.escape(p.short_id)}</code></td>"
+            f"<td>{html.escape(str(p.state) if p.state else '')}</td></tr>"
+            for p in self
+        )
+        return (
+            "<table class='cocalc-magics'><thead><tr><th>title</th><th>id</th><th>state</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self) or "(no projects)"
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """The outcome of a command run in a project with ``exec`` (blocking mode)."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+
+    @classmethod
+    def from_api(cls, reply: dict) -> ExecResult:
+        return cls(stdout=reply.get("stdout", ""), stderr=reply.get("stderr", ""), exit_code=int(reply.get("exit_code", 0)))
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True)
+class TexError:
+    """One TeX error, located as ``file:line: message``; ``line`` is None when TeX gave no line."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class LatexResult:
+    """What the ``latex`` endpoint made of a document.
+
+    ``ok`` is true when the compile command exited 0 and a PDF was made. A failed compile is a result, not
+    an exception: ``errors`` lists the TeX errors and ``url``/``pdf`` may still be set, because CoCalc's
+    latexmk runs with ``-f`` and often writes a PDF anyway.
+    """
+
+    path: str
+    project_id: str | None
+    ok: bool
+    url: str | None
+    pdf_uuid: str | None
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    compile_error: str | None
+    errors: list[TexError]
+    elapsed: float
+    _fetch_blob: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
+    _pdf: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def log(self) -> str:
+        """Everything the compile said: stdout, stderr and CoCalc's error text."""
+        return "\n".join(part for part in (self.stdout, self.stderr, self.compile_error) if part)
+
+    @property
+    def pdf(self) -> bytes | None:
+        """The compiled PDF, downloaded from the blob URL on first use (None when no PDF was made)."""
+        if self._pdf is None and self.url and self._fetch_blob is not None:
+            self._pdf = self._fetch_blob(self.url)
+        return self._pdf
+
+    def save(self, filename: str) -> str:
+        """Write the PDF to ``filename`` and return that name."""
+        data = self.pdf
+        if data is None:
+            raise FileNotFoundError(f"no PDF was produced for {self.path}")
+        with open(filename, "wb") as out:
+            out.write(data)
+        return filename
+
+    @property
+    def summary(self) -> str:
+        status = "ok" if self.ok else f"failed ({len(self.errors)} error{'s' if len(self.errors) != 1 else ''})"
+        pdf = "PDF ready" if self.url else "no PDF"
+        return f"LaTeX {self.path}: {status}, {pdf}, {self.elapsed:.1f} s"
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary, *(str(e) for e in self.errors)])
+
+    def _repr_html_(self) -> str:
+        rows = [("status", "ok" if self.ok else "<b style='color:#b00'>failed</b>")]
+        if self.url:
+            rows.append(("PDF", f"<a href='{html.escape(self.url)}' target='_blank'>download</a>"))
+        if self.errors:
+            rows.append(("errors", "<br>".join(f"<code>{html.escape(str(e))}</code>" for e in self.errors)))
+        rows.append(("time", f"{self.elapsed:.1f} s"))
+        return _html_table(f"LaTeX {self.path}", rows)

@@ -1,0 +1,385 @@
+"""CoCalcSession: who (API key), where (host) and which project by default, plus the high-level calls.
+
+Resolution order, the same for every setting:
+
+- key:     ``api_key=`` argument > ``COCALC_API_KEY`` > config file ``api_key``
+- host:    ``host=`` argument > ``COCALC_HOST`` > config file ``host`` > ``https://cocalc.com``
+- project: ``project_id=`` argument > ``COCALC_PROJECT_ID`` > config file ``project_id`` > none
+
+(``COCALC_API_KEY`` and ``COCALC_HOST`` are the names CoCalc's own Python client uses.) The config file is
+TOML at ``$COCALC_MAGICS_CONFIG``, else ``$XDG_CONFIG_HOME/cocalc-magics/config.toml``, else
+``~/.config/cocalc-magics/config.toml``; it may also set ``verify`` (false, or a CA bundle path).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .client import CoCalcClient, key_hint
+from .errors import (
+    AmbiguousProjectError,
+    ConfigurationError,
+    NoAnswerError,
+    PermissionDeniedError,
+    ProjectNotFoundError,
+    ProjectStateTimeoutError,
+)
+from .latex import parse_exec_error, parse_tex_errors, reporting_command, split_exit_status
+from .models import STOPPED_STATES, Account, ExecResult, LatexResult, Project, ProjectList, ProjectState
+
+DEFAULT_HOST = "https://cocalc.com"
+ENV_API_KEY = "COCALC_API_KEY"
+ENV_HOST = "COCALC_HOST"
+ENV_PROJECT_ID = "COCALC_PROJECT_ID"
+ENV_CONFIG = "COCALC_MAGICS_CONFIG"
+
+# CoCalc's start wait on kucalc is 120 s (server/projects/control); a stop is quicker.
+DEFAULT_STATE_TIMEOUT = 180.0
+# latex's compile timeout when none is given (pages/api/v2/latex.ts: `params.timeout ?? 30`).
+DEFAULT_COMPILE_TIMEOUT = 30.0
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_PROJECT_FIELDS = {"project_id": None, "title": None, "description": None, "state": None,
+                   "last_edited": None, "deleted": None, "name": None}
+
+
+def config_file_path() -> Path:
+    """Where the optional TOML config file lives (it need not exist)."""
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "cocalc-magics" / "config.toml"
+
+
+def read_config_file(path: Path | None = None) -> dict:
+    path = path or config_file_path()
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        # The parser's message may quote the offending line, which could be the key: name only the file.
+        raise ConfigurationError(f"cannot read the config file {path}: {type(error).__name__}") from None
+
+
+def is_uuid(text: str) -> bool:
+    return bool(_UUID.match(text or ""))
+
+
+def has_null_leaf(value: Any) -> bool:
+    """CoCalc's rule (misc.has_null_leaf): a query with any null leaf is a get, otherwise a set."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(has_null_leaf(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_null_leaf(v) for v in value)
+    return False
+
+
+class CoCalcSession:
+    """One CoCalc identity and endpoint, shared by the magics and widgets of a kernel.
+
+    The key is kept private: it appears in no repr, str or error message (only as ``sk-…`` plus its last
+    four characters). Missing settings are not an error until a call needs them.
+    """
+
+    def __init__(self, api_key: str | None = None, host: str | None = None, project_id: str | None = None,
+                 timeout: float = 30.0, verify: bool | str | None = None, config_file: str | Path | None = None):
+        config = read_config_file(Path(config_file) if config_file else None)
+        self._api_key = api_key or os.environ.get(ENV_API_KEY) or config.get("api_key") or None
+        self._host = _normalize_host(host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST)
+        self.project_id = project_id or os.environ.get(ENV_PROJECT_ID) or config.get("project_id") or None
+        self.timeout = float(timeout)
+        self._verify = config.get("verify", True) if verify is None else verify
+        if self._verify is False:
+            warnings.warn(f"TLS verification is off for {self._host}", stacklevel=2)
+        self._client: CoCalcClient | None = None
+
+    # -- configuration ---------------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (f"CoCalcSession(host={self._host!r}, api_key={key_hint(self._api_key)!r}, "
+                f"project_id={self.project_id!r})")
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("a CoCalcSession holds an API key and cannot be pickled")
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @host.setter
+    def host(self, value: str) -> None:
+        self._host = _normalize_host(value)
+        self._reset_client()
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self._api_key)
+
+    @property
+    def key_hint(self) -> str:
+        return key_hint(self._api_key)
+
+    def set_api_key(self, api_key: str) -> None:
+        """Use another key from now on (``%cocalc_login`` calls this after a hidden prompt)."""
+        self._api_key = api_key.strip() or None
+        self._reset_client()
+
+    @property
+    def client(self) -> CoCalcClient:
+        if self._api_key is None:
+            raise ConfigurationError(
+                f"no CoCalc API key: set {ENV_API_KEY}, put api_key in {config_file_path()}, "
+                "or run %cocalc_login")
+        if self._client is None:
+            self._client = CoCalcClient(self._host, self._api_key, timeout=self.timeout, verify=self._verify)
+        return self._client
+
+    def _reset_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    def close(self) -> None:
+        self._reset_client()
+
+    # -- accounts and raw queries ----------------------------------------------------------------------------
+
+    def query(self, query: dict) -> dict:
+        """Run a raw ``user-query`` and return its ``query`` part (as CoCalc's ``hub.db.query`` does)."""
+        if not isinstance(query, dict):
+            raise TypeError(f"a user-query is a dict like {{'accounts': {{'first_name': None}}}}, "
+                            f"not {type(query).__name__}")
+        reply = self.client.post("user-query", {"query": query}, read_only=has_null_leaf(query))
+        if not isinstance(reply, dict) or "query" not in reply:
+            raise NoAnswerError("user-query: the server answered without a result", "user-query")
+        return reply["query"]
+
+    def whoami(self) -> Account:
+        """The account the key belongs to."""
+        result = self.query({"accounts": {"account_id": None, "email_address": None,
+                                          "first_name": None, "last_name": None}})
+        if not result.get("accounts"):
+            raise NoAnswerError("user-query: no account came back for this key", "user-query")
+        return Account.from_api(result["accounts"])
+
+    # -- projects --------------------------------------------------------------------------------------------
+
+    def projects(self, limit: int | None = None, include_deleted: bool = False) -> ProjectList:
+        """The account's projects, most recently edited first (``projects_all``: no 6-week cut-off)."""
+        rows = self.query({"projects_all": [dict(_PROJECT_FIELDS)]}).get("projects_all") or []
+        projects = [Project.from_api(row) for row in rows if include_deleted or not row.get("deleted")]
+        projects.sort(key=lambda p: p.last_edited.timestamp() if p.last_edited else 0, reverse=True)
+        return ProjectList(projects[:limit] if limit else projects)
+
+    def project(self, project: str | None = None) -> Project:
+        """Look a project up by id or by title; without an argument, the default project."""
+        ref = self._project_ref(project)
+        if is_uuid(ref):
+            row = self._project_row(ref, dict(_PROJECT_FIELDS))
+            return Project.from_api(row)
+        return self._project_by_title(ref)
+
+    def resolve_project_id(self, project: str | None = None) -> str:
+        """A project id from an id, a title, or the default project; a title costs one listing."""
+        ref = self._project_ref(project)
+        return ref.lower() if is_uuid(ref) else self._project_by_title(ref).project_id
+
+    def state(self, project: str | None = None) -> ProjectState:
+        project_id = self.resolve_project_id(project)
+        return ProjectState.from_api(self._project_row(project_id, {"project_id": None, "state": None}).get("state"))
+
+    def start(self, project: str | None = None, wait: bool = True, timeout: float | None = None,
+              on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
+        """Start a project; with ``wait``, poll until it is running (CoCalc may answer before it is)."""
+        return self._change_state("start", project, {"running"}, wait, timeout, on_poll)
+
+    def stop(self, project: str | None = None, wait: bool = True, timeout: float | None = None,
+             on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
+        """Stop a project; with ``wait``, poll until it is stopped (``opened`` in CoCalc's words)."""
+        return self._change_state("stop", project, STOPPED_STATES, wait, timeout, on_poll)
+
+    def restart(self, project: str | None = None, timeout: float | None = None,
+                on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
+        """Stop, then start: API v2 has no restart endpoint."""
+        project_id = self.resolve_project_id(project)
+        self.stop(project_id, wait=True, timeout=timeout, on_poll=on_poll)
+        return self.start(project_id, wait=True, timeout=timeout, on_poll=on_poll)
+
+    def create_project(self, title: str, description: str | None = None) -> Project:
+        params = {"title": title, **({"description": description} if description is not None else {})}
+        reply = self.client.post("projects/create", params)
+        if not isinstance(reply, dict) or not reply.get("project_id"):
+            raise NoAnswerError("projects/create: no project id came back", "projects/create")
+        return Project(project_id=reply["project_id"], title=title, description=description or "")
+
+    def wait_for_state(self, project_id: str, targets: Iterable[str], timeout: float | None = None,
+                       on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
+        """Poll ``projects_all`` with backoff until the project's state is one of ``targets``."""
+        targets = frozenset(targets)
+        deadline = time.monotonic() + (DEFAULT_STATE_TIMEOUT if timeout is None else timeout)
+        delay = 0.1
+        while True:
+            state = self.state(project_id)
+            if on_poll is not None:
+                on_poll(state)
+            if state.state in targets:
+                return state
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                wanted = " or ".join(sorted(targets))
+                raise ProjectStateTimeoutError(
+                    f"project {project_id} is still {state.state} after waiting "
+                    f"{(DEFAULT_STATE_TIMEOUT if timeout is None else timeout):g} s for {wanted}", state.state)
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 1.5, 2.0)
+
+    # -- running things in a project -------------------------------------------------------------------------
+
+    def exec(self, command: str, args: list[str] | None = None, project: str | None = None, *,
+             path: str | None = None, timeout: float | None = None, bash: bool = False,
+             err_on_exit: bool = False, env: dict | None = None) -> ExecResult:
+        """Run a command in a project. Unlike CoCalc's default, a non-zero exit is a result, not an error."""
+        params: dict[str, Any] = {"project_id": self.resolve_project_id(project), "command": command,
+                                  "err_on_exit": err_on_exit}
+        optional = {"args": args, "path": path, "timeout": timeout, "bash": bash or None, "env": env}
+        params.update({k: v for k, v in optional.items() if v is not None})
+        # CoCalc caps hub->project calls at 60 s, so the HTTP read waits for the command plus some slack.
+        reply = self.client.post("exec", params, timeout=(timeout or 60) + self.timeout)
+        if not isinstance(reply, dict) or "exit_code" not in reply:
+            raise NoAnswerError("exec: no answer from the project (CoCalc's hub timed out waiting for it)", "exec")
+        return ExecResult.from_api(reply)
+
+    def latex(self, content: str | None = None, path: str | None = None, project_id: str | None = None, *,
+              command: str | None = None, timeout: float | None = None, only_read_pdf: bool = False) -> LatexResult:
+        """Compile a LaTeX document in a project with CoCalc's ``latex`` endpoint.
+
+        Without ``path`` a fresh ``/tmp/….tex`` is used, which CoCalc deletes after the compile. Without
+        ``project_id`` the default project is used, and without one the server picks the most recently
+        used project (or creates one), as the API does.
+
+        Without ``command`` CoCalc's default ``latexmk -pdf -f -g -bibtex -deps -interaction=nonstopmode``
+        runs, wrapped so that the TeX errors come back (see :func:`cocalc_magics.latex.reporting_command`);
+        a ``command`` of your own is sent as it is and runs in the directory of ``path``.
+        """
+        path = path or f"/tmp/cocalc-magics-{secrets.token_hex(4)}.tex"
+        main_file = path.rsplit("/", 1)[-1]
+        project_ref = project_id or self.project_id
+        params: dict[str, Any] = {"path": path}
+        if not only_read_pdf:
+            params["command"] = command or reporting_command(main_file)
+        optional = {"content": content, "timeout": timeout, "only_read_pdf": only_read_pdf or None,
+                    "project_id": self.resolve_project_id(project_ref) if project_ref else None}
+        params.update({k: v for k, v in optional.items() if v is not None})
+        compile_timeout = DEFAULT_COMPILE_TIMEOUT if timeout is None else timeout
+        started = time.monotonic()
+        reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
+        elapsed = time.monotonic() - started
+        if not isinstance(reply, dict) or not reply:
+            # CoCalc's hub gives up on the project after 60 s and then answers {}.
+            raise NoAnswerError(
+                "latex: no answer from the project (CoCalc's hub timed out); the compile may still finish: "
+                "compile into a path outside /tmp and fetch it later with only_read_pdf=True", "latex")
+        return self._latex_result(reply, path, params.get("project_id"), elapsed, reported=command is None)
+
+    def _latex_result(self, reply: dict, path: str, project_id: str | None, elapsed: float,
+                      reported: bool) -> LatexResult:
+        compile_reply = reply.get("compile") or {}
+        pdf_reply = reply.get("pdf") or {}
+        stdout = compile_reply.get("stdout", "")
+        stderr = compile_reply.get("stderr", "")
+        compile_error = compile_reply.get("error") if compile_reply.get("event") == "error" else None
+        exit_code = compile_reply.get("exit_code") if compile_reply else None
+        if compile_error is not None:
+            exit_code, stderr = parse_exec_error(compile_error)
+        elif reported and compile_reply:
+            status, stdout = split_exit_status(stdout)
+            exit_code = exit_code if status is None else status
+        url = reply.get("url")
+        main_file = path.rsplit("/", 1)[-1]
+        errors = parse_tex_errors("\n".join(filter(None, [stdout, stderr, compile_error])), main_file)
+        compiled = exit_code == 0 if compile_reply else True
+        return LatexResult(
+            path=path, project_id=project_id, ok=bool(url) and compiled and compile_error is None,
+            url=url, pdf_uuid=pdf_reply.get("data_uuid"), exit_code=exit_code, stdout=stdout, stderr=stderr,
+            compile_error=compile_error, errors=errors, elapsed=elapsed, _fetch_blob=self.client.fetch_blob)
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+
+    def _project_ref(self, project: str | None) -> str:
+        ref = (project or self.project_id or "").strip()
+        if not ref:
+            raise ConfigurationError(
+                "no project given and no default project: name one (id or title), set "
+                f"{ENV_PROJECT_ID}, or run %cocalc_project <id or title>")
+        return ref
+
+    def _project_row(self, project_id: str, fields: dict) -> dict:
+        try:
+            result = self.query({"projects_all": {**fields, "project_id": project_id}})
+        except PermissionDeniedError:
+            raise ProjectNotFoundError(
+                f"project {project_id} is not one of this account's projects (or does not exist)") from None
+        if not result.get("projects_all"):
+            raise ProjectNotFoundError(f"project {project_id} is not one of this account's projects")
+        return result["projects_all"]
+
+    def _project_by_title(self, title: str) -> Project:
+        projects = self.projects(include_deleted=False)
+        matches = [p for p in projects if p.title == title] or [
+            p for p in projects if p.title.casefold() == title.casefold()]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listing = ", ".join(f"{p.project_id} ({p.title})" for p in matches)
+            raise AmbiguousProjectError(f"{len(matches)} projects are titled {title!r}: {listing}; use an id",
+                                        matches)
+        raise ProjectNotFoundError(f"no project titled {title!r} among this account's {len(projects)} projects")
+
+    def _change_state(self, action: str, project: str | None, targets: frozenset | set, wait: bool,
+                      timeout: float | None, on_poll) -> ProjectState:
+        project_id = self.resolve_project_id(project)
+        wait_timeout = DEFAULT_STATE_TIMEOUT if timeout is None else timeout
+        # CoCalc's start/stop answer after the transition, so the read may take as long as the wait.
+        # Older servers answer {} and newer {"status": "ok"}: both are success.
+        self.client.post(f"projects/{action}", {"project_id": project_id}, timeout=wait_timeout + self.timeout)
+        if not wait:
+            return self.state(project_id)
+        # CoCalc returns at once when another transition is under way, so check rather than trust.
+        return self.wait_for_state(project_id, targets, wait_timeout, on_poll)
+
+
+def _normalize_host(host: str) -> str:
+    host = host.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", host):
+        shown = "a value shaped like an API key" if re.match(r"^sk[-_]", host) else repr(host[:80])
+        raise ConfigurationError(f"host must be an http(s) URL such as {DEFAULT_HOST}, not {shown}")
+    return host
+
+
+_default_session: CoCalcSession | None = None
+
+
+def get_default_session() -> CoCalcSession:
+    """The kernel-wide session shared by the magics and widgets, created on first use."""
+    global _default_session
+    if _default_session is None:
+        _default_session = CoCalcSession()
+    return _default_session
+
+
+def set_default_session(session: CoCalcSession | None) -> None:
+    global _default_session
+    _default_session = session
