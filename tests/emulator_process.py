@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secret_guard import register_secret
+
 
 @dataclass
 class RunningEmulator:
@@ -48,6 +50,8 @@ def start_emulator(data_dir: Path, *extra_args: str, startup_timeout: float = 30
         process.kill()
         raise RuntimeError(f"emulator did not print its JSON line within {startup_timeout} s: {command}")
     info = json.loads(first_line[0])
+    register_secret(info["api_key"])
+    register_secret(info["second"]["api_key"])
     return RunningEmulator(
         url=info["url"], api_key=info["api_key"], account_id=info["account_id"],
         email_address=info["email_address"], project_id=info["project_id"], second=info["second"],
