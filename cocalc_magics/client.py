@@ -100,10 +100,11 @@ def describe_http_failure(response: requests.Response) -> str:
 
 def classify_api_error(message: str, endpoint: str) -> APIError:
     lowered = message.lower()
-    if any(text in lowered for text in _AUTH_MESSAGES):
-        return AuthenticationError(f"{endpoint}: {message} (check the API key)", endpoint)
+    # Permission first: latex says "must be signed in as a collaborator on the project" to signed-in users.
     if any(text in lowered for text in _PERMISSION_MESSAGES):
         return PermissionDeniedError(f"{endpoint}: {message}", endpoint)
+    if any(text in lowered for text in _AUTH_MESSAGES):
+        return AuthenticationError(f"{endpoint}: {message} (check the API key)", endpoint)
     if message == "undefined":
         # exec/jupyter stringify a bare-string rejection (the hub->project "timeout") as "undefined".
         return NoAnswerError(f"{endpoint}: no answer from the project (CoCalc said 'undefined', "

@@ -24,7 +24,7 @@ ONE_PAGE = r"""\documentclass{article}
 Hello from the emulator.
 \end{document}
 """
-TWO_ERRORS = "\\documentclass{article}\n\\begin{document}\nHello\n\\foo\n\n\\bar\n\\end{document}\n"
+TWO_ERRORS = "\\documentclass{article}\n\\begin{document}\nHello\n\\foo\n\n\\baz\n\\end{document}\n"
 
 
 @pytest.fixture

@@ -1,0 +1,30 @@
+"""`make demo`'s runner: executes notebooks/demo.ipynb in a real kernel against a fresh emulator."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+KEY_SHAPE = re.compile(r"sk[-_][A-Za-z0-9]{20,}")
+
+
+def test_demo_runs_headlessly_and_leaves_a_pdf_and_no_key(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "cocalc_magics.demo", "--output-dir", str(tmp_path)],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"executed notebook: {tmp_path / 'demo.ipynb'}" in run.stdout
+
+    executed = nbformat.read(tmp_path / "demo.ipynb", as_version=4)
+    outputs = [output for cell in executed.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = nbformat.writes(executed)
+    assert "ada@example.com" in text, "the whoami cell shows the seeded account"
+    assert "broken.tex:4: Undefined control sequence." in text
+    assert (tmp_path / "demo.pdf").read_bytes().startswith(b"%PDF")
+    for saved in (tmp_path / "demo.ipynb", tmp_path / "demo.html"):
+        assert not KEY_SHAPE.search(saved.read_text()), f"{saved.name} holds something shaped like an API key"
