@@ -8,15 +8,14 @@ so no aux files survive; the direct run uses a fresh temp dir), with CoCalc's de
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics.latex import DEFAULT_LATEX_COMMAND
 from cocalc_magics.local_emulator import start_local_emulator
+from timing import interleaved_medians
 
 DOCUMENT = r"""\documentclass{article}
 \begin{document}
@@ -24,16 +23,6 @@ DOCUMENT = r"""\documentclass{article}
 A one-page document, $e^{i\pi}+1=0$.
 \end{document}
 """
-
-
-def median_s(call, runs: int) -> float:
-    call()  # warm the file cache (and start the project)
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def compile_directly() -> None:
@@ -55,8 +44,7 @@ def main() -> None:
             result = session.latex(DOCUMENT, path="/tmp/d.tex")
             assert result.ok and result.pdf.startswith(b"%PDF")
 
-        ours = median_s(compile_through_cocalc, args.runs)
-        direct = median_s(compile_directly, args.runs)
+        ours, direct = interleaved_medians([compile_through_cocalc, compile_directly], args.runs)
     print(f"one-page LaTeX, median of {args.runs} runs:")
     print(f"  session.latex() via emulator + blob  {ours * 1000:7.1f} ms")
     print(f"  latexmk directly in a temp dir       {direct * 1000:7.1f} ms")

@@ -7,27 +7,15 @@ Goal: ours / raw keep-alive requests <= 1.10. curl is the documented way (a new 
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
-import time
 
 import requests
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics.local_emulator import start_local_emulator
+from timing import interleaved_medians
 
 WHOAMI = {"query": {"accounts": {"account_id": None, "email_address": None, "first_name": None, "last_name": None}}}
-
-
-def median_ms(call, calls: int, warmup: int = 10) -> float:
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
 
 
 def main() -> None:
@@ -53,9 +41,8 @@ def main() -> None:
                            input=curl_config, capture_output=True, text=True, check=True)
 
         assert session.whoami().account_id == raw_call()["query"]["accounts"]["account_id"]
-        ours = median_ms(session.whoami, args.calls)
-        plain = median_ms(raw_call, args.calls)
-        curl = median_ms(curl_call, args.calls)
+        ours, plain, curl = (seconds * 1000 for seconds in
+                             interleaved_medians([session.whoami, raw_call, curl_call], args.calls, warmup=10))
     print(f"whoami median over {args.calls} calls to the emulator:")
     print(f"  cocalc-magics session.whoami()   {ours:7.2f} ms")
     print(f"  raw requests.Session().post      {plain:7.2f} ms")
