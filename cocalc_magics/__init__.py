@@ -30,3 +30,16 @@ __all__ = [
     "PermissionDeniedError", "Project", "ProjectNotFoundError", "ProjectState", "ProjectStateTimeoutError",
     "RequestTooLargeError", "TexError", "TransportError", "get_default_session", "set_default_session",
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext cocalc_magics``: register the ``%cocalc_*`` magics (see :mod:`cocalc_magics.magics`)."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -24,14 +24,17 @@ _LINE_MARK = re.compile(r"^l\.(?P<line>\d+)\b", re.M)
 _EXEC_ERROR = re.compile(r"exited with nonzero code (?P<code>-?\d+) -- stderr='(?P<stderr>.*)'\s*$", re.S)
 
 
-def reporting_command(filename: str) -> str:
-    """CoCalc's default command, rearranged so that the TeX errors reach the caller.
+def reporting_command(filename: str, command: str | None = None) -> str:
+    """CoCalc's default command (or ``command``), rearranged so that the TeX errors reach the caller.
 
     On a non-zero exit CoCalc returns only 1024 characters of *stderr*, while latexmk writes the TeX errors
     to *stdout*: a failed compile would come back with no error text at all. So the compile runs under bash
     (CoCalc runs a command with spaces that way), with ``-file-line-error`` for ``file:line: message``
     lines, then prints its exit status and exits 0, which makes CoCalc return the whole of stdout.
+    A ``command`` of the caller's is grouped in ``{ …\n}`` so that its own ``;``, ``&&`` or ``&`` still parse.
     """
+    if command is not None:
+        return f"{{ {command}\n}}; echo \"{EXIT_STATUS_MARKER}$?\""
     return f"{DEFAULT_LATEX_COMMAND} -file-line-error {shlex.quote(filename)}; echo \"{EXIT_STATUS_MARKER}$?\""
 
 

@@ -212,11 +212,12 @@ class CoCalcSession:
         return self._change_state("stop", project, STOPPED_STATES, wait, timeout, on_poll)
 
     def restart(self, project: str | None = None, timeout: float | None = None,
-                on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
-        """Stop, then start: API v2 has no restart endpoint."""
+                on_poll: Callable[[ProjectState], None] | None = None, wait: bool = True) -> ProjectState:
+        """Stop, then start: API v2 has no restart endpoint. The stop is always waited for; ``wait``
+        says whether to wait for the project to be running again."""
         project_id = self.resolve_project_id(project)
         self.stop(project_id, wait=True, timeout=timeout, on_poll=on_poll)
-        return self.start(project_id, wait=True, timeout=timeout, on_poll=on_poll)
+        return self.start(project_id, wait=wait, timeout=timeout, on_poll=on_poll)
 
     def create_project(self, title: str, description: str | None = None) -> Project:
         params = {"title": title, **({"description": description} if description is not None else {})}
@@ -263,7 +264,8 @@ class CoCalcSession:
         return ExecResult.from_api(reply)
 
     def latex(self, content: str | None = None, path: str | None = None, project_id: str | None = None, *,
-              command: str | None = None, timeout: float | None = None, only_read_pdf: bool = False) -> LatexResult:
+              command: str | None = None, timeout: float | None = None, only_read_pdf: bool = False,
+              report_errors: bool = False) -> LatexResult:
         """Compile a LaTeX document in a project with CoCalc's ``latex`` endpoint.
 
         Without ``path`` a fresh ``/tmp/….tex`` is used, which CoCalc deletes after the compile. Without
@@ -272,14 +274,16 @@ class CoCalcSession:
 
         Without ``command`` CoCalc's default ``latexmk -pdf -f -g -bibtex -deps -interaction=nonstopmode``
         runs, wrapped so that the TeX errors come back (see :func:`cocalc_magics.latex.reporting_command`);
-        a ``command`` of your own is sent as it is and runs in the directory of ``path``.
+        a ``command`` of your own is sent as it is and runs in the directory of ``path`` (with ``report_errors``
+        it is wrapped the same way, so that its output comes back even when it fails).
         """
         path = path or f"/tmp/cocalc-magics-{secrets.token_hex(4)}.tex"
         main_file = path.rsplit("/", 1)[-1]
         project_ref = project_id or self.project_id
         params: dict[str, Any] = {"path": path}
         if not only_read_pdf:
-            params["command"] = command or reporting_command(main_file)
+            reported = command is None or report_errors
+            params["command"] = reporting_command(main_file, command) if reported else command
         optional = {"content": content, "timeout": timeout, "only_read_pdf": only_read_pdf or None,
                     "project_id": self.resolve_project_id(project_ref) if project_ref else None}
         params.update({k: v for k, v in optional.items() if v is not None})
@@ -292,7 +296,8 @@ class CoCalcSession:
             raise NoAnswerError(
                 "latex: no answer from the project (CoCalc's hub timed out); the compile may still finish: "
                 "compile into a path outside /tmp and fetch it later with only_read_pdf=True", "latex")
-        return self._latex_result(reply, path, params.get("project_id"), elapsed, reported=command is None)
+        return self._latex_result(reply, path, params.get("project_id"), elapsed,
+                                  reported=command is None or report_errors)
 
     def _latex_result(self, reply: dict, path: str, project_id: str | None, elapsed: float,
                       reported: bool) -> LatexResult:

@@ -1,0 +1,171 @@
+"""From a ``%%cocalc_latex`` cell body to the document that is sent, with Python values substituted.
+
+The syntax is PythonTeX's command form, so it never collides with LaTeX: braces, ``$``, ``%``, ``#`` and
+``&`` stay what LaTeX makes of them, and only two commands are touched:
+
+- ``\\py{expr}``    the value of ``expr``, escaped for LaTeX text (``50%`` becomes ``50\\%``, ``a_b``
+  becomes ``a\\_b``), so data can never break the document;
+- ``\\pyraw{expr}`` the value inserted as it is, for values that *are* LaTeX (a ``tabular``, a formula).
+
+``expr`` is any Python expression over the notebook's variables; braces and quotes inside it are fine
+(``\\py{d["k"]}``, ``\\py{f"{x:.2f}"}``). A ``\\py`` inside a LaTeX comment is left alone, and so is
+``\\\\py`` (a line break followed by the text "py"). Every expression is evaluated before anything is
+sent, so an undefined name is an error that names the line and costs no request.
+
+A cell without ``\\documentclass`` is taken as a fragment and wrapped in a minimal ``article``.
+:class:`LatexSource` keeps, for every line of the document sent, the line of the cell it came from, so TeX's
+line numbers can be shown as line numbers of the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import CoCalcError
+
+# `\\` first, so that the backslash of an escaped backslash is never read as the start of `\py`;
+# `\%` is an escaped percent sign, a bare `%` starts a comment that runs to the end of the line.
+_TOKEN = re.compile(r"\\\\|\\%|%[^\n]*|\\py(?P<raw>raw)?\{")
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+    "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}", "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+_LATEX_SPECIALS_PATTERN = re.compile("|".join(re.escape(char) for char in _LATEX_SPECIALS))
+
+FRAGMENT_PREAMBLE = "\\documentclass{article}\n\\pagestyle{empty}\n\\begin{document}\n"
+FRAGMENT_END = "\n\\end{document}\n"
+_DOCUMENTCLASS = re.compile(r"^[^%\n]*\\documentclass\b", re.M)
+
+
+class InterpolationError(CoCalcError):
+    """A ``\\py{…}`` in the cell could not be evaluated or is not closed; nothing was sent."""
+
+
+def latex_escape(value: Any) -> str:
+    """``str(value)`` with LaTeX's special characters made literal (for text mode)."""
+    return _LATEX_SPECIALS_PATTERN.sub(lambda match: _LATEX_SPECIALS[match.group()], str(value))
+
+
+@dataclass(frozen=True)
+class LatexSource:
+    """The document to send and, for each of its lines, the cell line it came from (None: added by us)."""
+
+    text: str
+    line_map: tuple[int | None, ...]
+
+    def cell_line(self, line: int | None) -> int | None:
+        """The cell line behind line ``line`` (1-based) of the document sent."""
+        if line is None or not 1 <= line <= len(self.line_map):
+            return None
+        return self.line_map[line - 1]
+
+
+def interpolate(body: str, evaluate: Callable[[str], Any]) -> LatexSource:
+    """Replace every ``\\py{expr}`` / ``\\pyraw{expr}`` in ``body`` with ``evaluate(expr)``.
+
+    Raises :class:`InterpolationError` (naming the cell line) when an expression fails or is not closed.
+    """
+    builder = _Builder()
+    position = scan = 0
+    while match := _TOKEN.search(body, scan):
+        scan = match.end()
+        if not match.group().startswith("\\py"):
+            continue  # `\\`, `\%` or a comment: literal text
+        builder.add_source(body, position, match.start())
+        line = body.count("\n", 0, match.start()) + 1
+        command = match.group()[:-1]
+        end = _closing_brace(body, match.end())
+        if end is None:
+            raise InterpolationError(f"{command}{{ on line {line} of the cell is never closed with }}")
+        expression = body[match.end():end]
+        if not expression.strip():
+            raise InterpolationError(f"{command}{{}} on line {line} of the cell is empty")
+        try:
+            value = evaluate(expression.strip())
+        except Exception as error:  # anything the user's expression raises is reported, not propagated
+            raise InterpolationError(
+                f"{command}{{{one_line(expression)}}} on line {line} of the cell: "
+                f"{type(error).__name__}: {error}") from None
+        builder.add_value(str(value) if match.group("raw") else latex_escape(value), line)
+        # The lines the expression itself spans collapse into the line it starts on.
+        builder.source_line = body.count("\n", 0, end + 1) + 1
+        position = scan = end + 1
+    builder.add_source(body, position, len(body))
+    return builder.result()
+
+
+def prepare_document(body: str, evaluate: Callable[[str], Any]) -> LatexSource:
+    """The cell as a complete document: interpolated, and wrapped when it is only a fragment."""
+    source = interpolate(body, evaluate)
+    if _DOCUMENTCLASS.search(source.text):
+        return source
+    # The line after a final newline is empty: the cell's last line is the one before it.
+    ends_with_newline = source.text.endswith("\n") and len(source.line_map) > 1
+    last_line = source.line_map[-2] if ends_with_newline else source.line_map[-1]
+    # An error TeX reports at the added \end{document} is about the end of the cell (an unclosed $ or group).
+    return LatexSource(FRAGMENT_PREAMBLE + source.text + FRAGMENT_END,
+                       (None,) * FRAGMENT_PREAMBLE.count("\n") + source.line_map
+                       + (last_line,) * FRAGMENT_END.count("\n"))
+
+
+def one_line(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _closing_brace(text: str, start: int) -> int | None:
+    """Index of the ``}`` that closes a ``{`` opened just before ``start``; Python string literals may hold braces."""
+    depth, index = 1, start
+    while index < len(text):
+        char = text[index]
+        if char in "'\"":
+            index = _end_of_string(text, index)
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return None
+
+
+def _end_of_string(text: str, start: int) -> int:
+    quote = text[start] * 3 if text.startswith(text[start] * 3, start) else text[start]
+    index = start + len(quote)
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+        elif text.startswith(quote, index):
+            return index + len(quote)
+        else:
+            index += 1
+    return index
+
+
+class _Builder:
+    """Accumulates the output text and the cell line of each output line."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.line_map: list[int | None] = [1]
+        self.source_line = 1
+
+    def add_source(self, body: str, start: int, end: int) -> None:
+        chunk = body[start:end]
+        self.parts.append(chunk)
+        for _ in range(chunk.count("\n")):
+            self.source_line += 1
+            self.line_map.append(self.source_line)
+
+    def add_value(self, value: str, line: int) -> None:
+        self.parts.append(value)
+        self.line_map.extend([line] * value.count("\n"))
+
+    def result(self) -> LatexSource:
+        return LatexSource("".join(self.parts), tuple(self.line_map))
