@@ -1,35 +1,39 @@
 """Drive CoCalc (API v2) from Jupyter: IPython magics, widgets and a local API emulator.
 
-``import cocalc_magics`` stays light: ipywidgets, pypdfium2, Pillow and tornado load only when a widget,
-a PDF preview or the emulator is first used.
+The public names below load on first use (PEP 562), so ``import cocalc_magics`` costs almost nothing and
+``python -m cocalc_magics.emulator`` loads none of the client: the emulator shares no code with it.
+ipywidgets, pypdfium2 and Pillow load only when a widget or a PDF preview is first shown.
 """
 
-from .errors import (
-    AmbiguousProjectError,
-    APIError,
-    AuthenticationError,
-    CoCalcError,
-    CoCalcTimeoutError,
-    ConfigurationError,
-    HTTPStatusError,
-    NoAnswerError,
-    PermissionDeniedError,
-    ProjectNotFoundError,
-    ProjectStateTimeoutError,
-    RequestTooLargeError,
-    TransportError,
-)
-from .models import Account, ExecResult, LatexResult, Project, ProjectState, TexError
-from .session import CoCalcSession, get_default_session, set_default_session
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Account", "AmbiguousProjectError", "APIError", "AuthenticationError", "CoCalcError", "CoCalcSession",
-    "CoCalcTimeoutError", "ConfigurationError", "ExecResult", "HTTPStatusError", "LatexResult", "NoAnswerError",
-    "PermissionDeniedError", "Project", "ProjectNotFoundError", "ProjectState", "ProjectStateTimeoutError",
-    "RequestTooLargeError", "TexError", "TransportError", "get_default_session", "set_default_session",
-]
+_PUBLIC_NAMES = {
+    "CoCalcSession": "session", "get_default_session": "session", "set_default_session": "session",
+    "Account": "models", "ExecResult": "models", "LatexResult": "models", "Project": "models",
+    "ProjectState": "models", "TexError": "models",
+    **{name: "errors" for name in (
+        "AmbiguousProjectError", "APIError", "AuthenticationError", "CoCalcError", "CoCalcTimeoutError",
+        "ConfigurationError", "HTTPStatusError", "NoAnswerError", "PermissionDeniedError", "ProjectNotFoundError",
+        "ProjectStateTimeoutError", "RequestTooLargeError", "TransportError")},
+}
+
+__all__ = sorted(_PUBLIC_NAMES)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC_NAMES:
+        value = getattr(importlib.import_module(f".{_PUBLIC_NAMES[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
 
 
 def load_ipython_extension(ipython) -> None:

@@ -93,15 +93,22 @@ def test_environment_serves_the_current_build_of_the_extension():
     assert (INSTALLED_EXTENSION / "install.json").is_file()
 
 
-def test_importing_the_package_does_not_import_heavy_optional_dependencies():
-    heavy = ["ipywidgets", "pypdfium2", "PIL", "tornado"]
-    probe = (
-        "import json, sys\n"
-        "import cocalc_magics\n"
-        f"print(json.dumps([name for name in {heavy!r} if name in sys.modules]))\n"
-    )
+def modules_loaded_by(statement: str, candidates: list[str]) -> list[str]:
+    """Which of ``candidates`` a fresh interpreter has in sys.modules after running ``statement``."""
+    probe = f"import json, sys\n{statement}\nprint(json.dumps([m for m in {candidates!r} if m in sys.modules]))\n"
     completed = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT
     )
     assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_package_does_not_import_heavy_optional_dependencies():
+    heavy = ["ipywidgets", "pypdfium2", "PIL", "tornado"]
+    assert modules_loaded_by("import cocalc_magics", heavy) == []
+    assert modules_loaded_by("from cocalc_magics import CoCalcSession, CoCalcError", heavy) == []
+
+
+def test_the_emulator_loads_none_of_the_client():
+    client_side = ["cocalc_magics.session", "cocalc_magics.client", "cocalc_magics.models", "requests"]
+    assert modules_loaded_by("import cocalc_magics.emulator.__main__", client_side) == []
