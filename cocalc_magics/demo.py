@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from .local_emulator import start_local_emulator
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     notebook_path = Path(args.notebook)
@@ -35,9 +37,17 @@ def main(argv: list[str] | None = None) -> int:
         kernel_env = {**os.environ, "COCALC_API_KEY": emulator.api_key, "COCALC_HOST": emulator.url,
                       "COCALC_PROJECT_ID": emulator.project_id}
         notebook = nbformat.read(notebook_path, as_version=4)
-        client = NotebookClient(notebook, kernel_name="python3", timeout=args.timeout, store_widget_state=True,
-                                resources={"metadata": {"path": str(output_dir)}})
-        client.execute(env=kernel_env)
+        # IPC sockets rather than TCP: the kernel's traffic stays off the network, even loopback.
+        with tempfile.TemporaryDirectory(prefix="cocalc-demo-kernel-") as kernel_dir:
+            kernel = KernelManager(kernel_name="python3", transport="ipc",
+                                   connection_file=os.path.join(kernel_dir, "kernel.json"))
+            client = NotebookClient(notebook, km=kernel, timeout=args.timeout, store_widget_state=True,
+                                    resources={"metadata": {"path": str(output_dir)}})
+            try:
+                client.execute(env=kernel_env)
+            finally:
+                if kernel.has_kernel:
+                    kernel.shutdown_kernel()
         executed = output_dir / notebook_path.name
         nbformat.write(notebook, executed)
         html_path = export_html(notebook, executed.with_suffix(".html"))

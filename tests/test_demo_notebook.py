@@ -24,7 +24,8 @@ def test_demo_runs_headlessly_and_leaves_a_pdf_and_no_key(tmp_path):
     assert not [o for o in outputs if o.output_type == "error"]
     text = nbformat.writes(executed)
     assert "ada@example.com" in text, "the whoami cell shows the seeded account"
-    assert "broken.tex:4: Undefined control sequence." in text
+    assert "cell:4: Undefined control sequence." in text
+    assert "Default project" in text or "Emulator project" in text
     assert (tmp_path / "demo.pdf").read_bytes().startswith(b"%PDF")
     for saved in (tmp_path / "demo.ipynb", tmp_path / "demo.html"):
         assert not KEY_SHAPE.search(saved.read_text()), f"{saved.name} holds something shaped like an API key"
