@@ -219,6 +219,15 @@ class CoCalcSession:
         self.stop(project_id, wait=True, timeout=timeout, on_poll=on_poll)
         return self.start(project_id, wait=wait, timeout=timeout, on_poll=on_poll)
 
+    def controls(self, project=None):
+        """A live panel with the project's state and Start / Stop / Restart buttons (ipywidgets).
+
+        ``project`` is an id, a title, a :class:`Project` or a list of them; without it, the default project.
+        """
+        from .widgets.controls import ProjectControls  # ipywidgets loads only when the panel is shown
+
+        return ProjectControls(self, project)
+
     def create_project(self, title: str, description: str | None = None) -> Project:
         params = {"title": title, **({"description": description} if description is not None else {})}
         reply = self.client.post("projects/create", params)

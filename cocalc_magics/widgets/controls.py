@@ -1,0 +1,254 @@
+"""The project panel: per project its title, short id, a live state badge and Start / Stop / Restart.
+
+A click never blocks the kernel: the start/stop call runs on a worker thread and the row shows progress,
+then the outcome or the error as one line. A poller thread keeps the badges current, every ``poll_min``
+seconds while something changes and backing off to ``poll_max`` while nothing does; it stops when the
+panel is closed (``controls.close()`` or ``controls.widget.close()``), and when the cell that showed it
+is run again.
+
+Widget state (what a saved notebook keeps): seven small models per project row (title, badge, three
+buttons, status line, the row) plus a few shared layouts and styles; about 13 KB for a one-project
+panel as nbclient saves it. No key: the session stays in the kernel.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from ..client import one_line
+from ..models import Project, ProjectState
+from . import static
+from .base import SharedParts, WidgetView, ipywidgets_available
+
+ACTIONS = ("start", "stop", "restart")
+_PROGRESS = {"start": "starting", "stop": "stopping", "restart": "restarting"}
+_DONE = {"start": "started", "stop": "stopped", "restart": "restarted"}
+
+
+def enabled_actions(state: ProjectState | None, busy: bool = False) -> frozenset[str]:
+    """Which buttons a state allows: none while anything is changing, Start when stopped, else Stop/Restart."""
+    if busy or state is None or state.is_changing:
+        return frozenset()
+    if state.is_running:
+        return frozenset({"stop", "restart"})
+    if state.is_stopped:
+        return frozenset({"start"})
+    return frozenset(ACTIONS)
+
+
+class ProjectRow:
+    """One project's line in the panel. Its widgets exist once the panel's widget has been built."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self.state: ProjectState | None = project.state
+        self.busy = False
+        self.message = ""
+        self.pending: Future | None = None
+        self.badge = self.status = None
+        self.start_button = self.stop_button = self.restart_button = None
+
+    @property
+    def project_id(self) -> str:
+        return self.project.project_id
+
+    @property
+    def buttons(self) -> dict:
+        return {"start": self.start_button, "stop": self.stop_button, "restart": self.restart_button}
+
+
+class ProjectControls(WidgetView):
+    """A live Start / Stop / Restart panel for one or more projects of ``session``.
+
+    ``projects`` is a project id or title, a :class:`Project`, a list of those (e.g. ``session.projects()``),
+    or None for the session's default project. Ids and titles are looked up once, here.
+    """
+
+    def __init__(self, session, projects=None, *, poll_min: float = 0.5, poll_max: float = 10.0):
+        self.session = session
+        self.rows = [ProjectRow(project) for project in _resolve_projects(session, projects)]
+        self.poll_min = poll_min
+        self.poll_max = poll_max
+        self.poll_interval = poll_min
+        self.poll_count = 0
+        self.poll_error: str | None = None
+        self._stop_polling = threading.Event()
+        self._wake_poller = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.RLock()
+        self._footer = None
+
+    def __repr__(self) -> str:
+        return f"<ProjectControls {', '.join(row.project.short_id for row in self.rows) or '(no projects)'}>"
+
+    # -- what is shown ---------------------------------------------------------------------------------------
+
+    def static_bundle(self) -> dict:
+        pairs = [(row.project, row.state) for row in self.rows]
+        note = "" if ipywidgets_available() else "Start / Stop / Restart buttons need ipywidgets."
+        return {"text/plain": static.projects_text(pairs), "text/html": static.projects_html(pairs, note)}
+
+    def _build_widget(self):
+        import ipywidgets as w
+
+        parts = SharedParts(w)
+        lines = [self._build_row(w, parts, row) for row in self.rows] or [self._html(w, parts, "<i>no projects</i>")]
+        self._footer = self._html(w, parts)
+        panel = w.VBox([*lines, self._footer], layout=parts.layout())
+        panel.add_class("cocalc-project-controls")
+        # Closing the widget directly (not through self.close) must stop the poller as well.
+        panel.observe(lambda change: self.close() if change["new"] is None else None, names="comm")
+        self._poller = threading.Thread(target=self._poll_loop, name="cocalc-project-poller", daemon=True)
+        self._poller.start()
+        return panel
+
+    @staticmethod
+    def _html(w, parts: SharedParts, value: str = "", **layout):
+        return w.HTML(value, layout=parts.layout(**layout), style=parts.style(w.HTML))
+
+    def _build_row(self, w, parts: SharedParts, row: ProjectRow):
+        title = self._html(w, parts, static.project_title_html(row.project), min_width="14em")
+        row.badge = self._html(w, parts, static.state_badge_html(row.state), min_width="7em")
+        row.badge.add_class("cocalc-project-badge")
+        for action, icon, style in (("start", "play", "success"), ("stop", "stop", "danger"),
+                                    ("restart", "refresh", "warning")):
+            button = w.Button(description=action.capitalize(), icon=icon, button_style=style,
+                              tooltip=f"{action} project {row.project.short_id}",
+                              layout=parts.layout(width="auto"), style=parts.style(w.Button))
+            button.add_class(f"cocalc-project-{action}")
+            button.on_click(lambda _button, action=action: self.request(row, action))
+            setattr(row, f"{action}_button", button)
+        row.status = self._html(w, parts)
+        row.status.add_class("cocalc-project-status")
+        self._show(row)
+        line = w.HBox([title, row.badge, row.start_button, row.stop_button, row.restart_button, row.status],
+                      layout=parts.layout(align_items="center", grid_gap="0.5em"))
+        line.add_class("cocalc-project-row")
+        return line
+
+    def _show(self, row: ProjectRow) -> None:
+        """Bring the row's widgets in line with its state, busy flag and message."""
+        if row.badge is None:
+            return
+        with self._lock:
+            row.badge.value = static.state_badge_html(row.state)
+            allowed = enabled_actions(row.state, row.busy)
+            for action, button in row.buttons.items():
+                button.disabled = action not in allowed
+            row.status.value = row.message
+
+    def _set_message(self, row: ProjectRow, text: str, failed: bool = False) -> None:
+        color = "#c62828" if failed else "inherit"
+        row.message = (f"<span style='color:{color};white-space:nowrap' title='{html.escape(text)}'>"
+                       f"{html.escape(one_line(text, 160))}</span>")
+
+    # -- clicks ----------------------------------------------------------------------------------------------
+
+    def request(self, row: ProjectRow, action: str) -> Future:
+        """Run ``action`` ("start", "stop" or "restart") on a worker thread; what a button click does."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+        with self._lock:
+            if row.pending is not None and not row.pending.done():
+                return row.pending
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=min(4, max(1, len(self.rows))),
+                                                    thread_name_prefix="cocalc-project-action")
+            row.busy = True
+            self._set_message(row, f"{_PROGRESS[action]}…")
+            self._show(row)
+            row.pending = self._executor.submit(self._run, row, action)
+        self._wake_poller.set()
+        return row.pending
+
+    def _run(self, row: ProjectRow, action: str) -> ProjectState | None:
+        started = time.monotonic()
+
+        def progress(state: ProjectState) -> None:
+            row.state = state
+            self._set_message(row, f"{_PROGRESS[action]}… {time.monotonic() - started:.0f} s")
+            self._show(row)
+
+        try:
+            call = getattr(self.session, action)
+            final = call(row.project_id, on_poll=progress)
+        except Exception as error:  # any failure is shown in the row, as one line
+            self._set_message(row, f"{action} failed: {type(error).__name__}: {error}", failed=True)
+            final = None
+        else:
+            row.state = final
+            self._set_message(row, f"{_DONE[action]} in {time.monotonic() - started:.1f} s")
+        finally:
+            row.busy = False
+            self._show(row)
+            self._wake_poller.set()
+        return final
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until every requested action has finished (for scripts and tests; clicks never block)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for row in self.rows:
+            if row.pending is not None:
+                row.pending.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    # -- polling ---------------------------------------------------------------------------------------------
+
+    @property
+    def polling(self) -> bool:
+        return self._poller is not None and self._poller.is_alive()
+
+    def refresh(self) -> bool:
+        """Read every project's state once and update the badges; True when any state changed."""
+        if len(self.rows) == 1:
+            states = {self.rows[0].project_id: self.session.state(self.rows[0].project_id)}
+        else:
+            states = {p.project_id: p.state for p in self.session.projects(include_deleted=True)}
+        changed = False
+        for row in self.rows:
+            state = states.get(row.project_id)
+            if state != row.state:
+                changed = True
+                row.state = state
+                self._show(row)
+        return changed
+
+    def _poll_loop(self) -> None:
+        while not self._stop_polling.is_set():
+            self._wake_poller.wait(self.poll_interval)
+            woken = self._wake_poller.is_set()
+            self._wake_poller.clear()
+            if self._stop_polling.is_set():
+                break
+            try:
+                changed = self.refresh()
+            except Exception as error:  # a failed check must not end the polling; say so and back off
+                self.poll_error = f"state check failed: {type(error).__name__}: {one_line(str(error), 160)}"
+                self._footer.value = f"<span style='color:#c62828'>{html.escape(self.poll_error)}</span>"
+                self.poll_interval = self.poll_max
+                continue
+            finally:
+                self.poll_count += 1
+            if self.poll_error:
+                self.poll_error = None
+                self._footer.value = ""
+            moving = any(row.busy or (row.state is not None and row.state.is_changing) for row in self.rows)
+            if changed or moving or woken:
+                self.poll_interval = self.poll_min
+            else:
+                self.poll_interval = min(self.poll_interval * 2, self.poll_max)
+
+    def _on_close(self) -> None:
+        self._stop_polling.set()
+        self._wake_poller.set()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+
+
+def _resolve_projects(session, projects) -> list[Project]:
+    if projects is None or isinstance(projects, (str, Project)):
+        projects = [projects]
+    return [project if isinstance(project, Project) else session.project(project) for project in projects]
