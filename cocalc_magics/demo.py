@@ -8,6 +8,7 @@ the executed notebook and a static HTML copy, checks that neither holds the key,
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import tempfile
@@ -71,7 +72,12 @@ def export_html(notebook, target: Path) -> Path | None:
     except ImportError:
         print("(nbconvert is not installed: no static HTML copy)")
         return None
-    body, _ = HTMLExporter().from_notebook_node(notebook)
+    # With the widget state saved, nbconvert renders widget views, which draw only with the widget
+    # JavaScript fetched from a CDN: offline they are empty. Without it, each output's static fallback
+    # (the page-1 image, the panel's table) is used instead.
+    static_copy = copy.deepcopy(notebook)
+    static_copy.metadata.pop("widgets", None)
+    body, _ = HTMLExporter().from_notebook_node(static_copy)
     target.write_text(body)
     return target
 

@@ -55,7 +55,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
 
-from .display import LatexView, StatusLine, can_update_in_place, say
+from .display import LatexSummary, StatusLine, can_update_in_place, say
 from .errors import AuthenticationError, CoCalcError
 from .interpolation import LatexSource, prepare_document
 from .models import LatexResult, ProjectList, TexError
@@ -223,7 +223,7 @@ class CoCalcMagics(Magics):
     @line_magic
     @_reports_errors
     def cocalc_project(self, line=""):
-        """Show the default project (with its state), or set it.
+        """Show the default project, or set it, as a panel with its live state and Start / Stop / Restart.
 
         The default project is the one the other magics use when no PROJECT is given. It can also be set
         with %config CoCalcMagics.project = "<id or title>" or the COCALC_PROJECT_ID environment variable.
@@ -235,11 +235,12 @@ class CoCalcMagics(Magics):
                 say("No default project. Set one with %cocalc_project <id or title>, "
                     f"%config CoCalcMagics.project = '<id or title>', or {ENV_PROJECT_ID}.")
                 return None
-            return self.session.project()
+            return self.session.controls(self.session.project())
         project = self.session.project(reference)
         self.session.project_id = project.project_id
         self.project = project.project_id  # keeps %config CoCalcMagics.project in step
-        say(f"Default project: {_project_label(project)} ({project.project_id}), {project.state or 'state unknown'}")
+        say(f"Default project: {_project_label(project)} ({project.project_id})")
+        return self.session.controls(project)
 
     @magic_arguments()
     @argument("--all", action="store_true",
@@ -249,7 +250,9 @@ class CoCalcMagics(Magics):
     @line_magic
     @_reports_errors
     def cocalc_projects(self, line=""):
-        """List your projects with their state, most recently edited first."""
+        """List your projects, most recently edited first, each with its live state and Start / Stop / Restart.
+
+        With -o VAR the list (of Project, each with its state) is stored instead."""
         args = parse_argstring(self.cocalc_projects, line)
         if args.limit is not None and args.limit < 1:
             raise UsageError("--limit must be at least 1")
@@ -257,7 +260,12 @@ class CoCalcMagics(Magics):
         if not args.all:
             cutoff = datetime.now(timezone.utc) - RECENT_PROJECTS
             projects = [p for p in projects if p.last_edited is None or _as_utc(p.last_edited) >= cutoff]
-        return self._deliver(ProjectList(projects[: args.limit] if args.limit else projects), args.output)
+        projects = ProjectList(projects[: args.limit] if args.limit else projects)
+        if args.output or not projects:
+            return self._deliver(projects, args.output)
+        from .widgets import ProjectControls
+
+        return ProjectControls(self.session, list(projects))
 
     @magic_arguments()
     @_project
@@ -448,14 +456,21 @@ class CoCalcMagics(Magics):
             status.clear()
             return self._deliver(result, output)
         dpi = None if args.no_preview else (args.dpi or self.preview_dpi)
-        if dpi and result.url:
-            status.show(f"compiled on {where}; drawing page 1…")
-        try:
-            view = LatexView(result, where, dpi)
-        except KeyboardInterrupt:  # Ctrl-C while the PDF downloads: show the result without its preview
-            view = LatexView(result, where, None)
-        status.finish(view)
+        status.finish(self._latex_view(result, dpi, status) if dpi and result.url else LatexSummary(result))
         return None
+
+    @staticmethod
+    def _latex_view(result: LatexResult, dpi: int, status: StatusLine):
+        """The PDF viewer, with the PDF fetched now so that Ctrl-C during the download still shows the result."""
+        from .widgets import PdfViewer
+
+        status.show("fetching the PDF…")
+        viewer = PdfViewer(result, dpi=dpi)
+        try:
+            viewer.pages  # noqa: B018 (fetches the blob; a failure becomes viewer.problem, shown in the viewer)
+        except KeyboardInterrupt:
+            return LatexSummary(result)
+        return viewer
 
     def _latex_source(self, args, cell: str | None) -> tuple[LatexSource, str]:
         """The document to send and the file name its errors should carry."""

@@ -27,5 +27,8 @@ def test_demo_runs_headlessly_and_leaves_a_pdf_and_no_key(tmp_path):
     assert "cell:4: Undefined control sequence." in text
     assert "Default project" in text or "Emulator project" in text
     assert (tmp_path / "demo.pdf").read_bytes().startswith(b"%PDF")
+    assert "application/vnd.jupyter.widget-view+json" in text and executed.metadata.widgets, "widgets shown"
+    static_html = (tmp_path / "demo.html").read_text()
+    assert "data:image/png;base64," in static_html and "page 1 of 1" in static_html, "page 1 in the static copy"
     for saved in (tmp_path / "demo.ipynb", tmp_path / "demo.html"):
         assert not KEY_SHAPE.search(saved.read_text()), f"{saved.name} holds something shaped like an API key"

@@ -27,8 +27,9 @@ def test_a_notebook_keeps_one_output_per_magic(emulator, tmp_path, monkeypatch):
 
     assert outputs[0] == []
     [latex] = outputs[1]
-    assert "compiled on 127.0.0.1:" in latex["data"]["text/html"]
-    assert "data:image/png;base64," in latex["data"]["text/html"]
+    assert "compiled in " in latex["data"]["text/html"] and "1 page" in latex["data"]["text/html"]
+    assert "data:image/png;base64," in latex["data"]["text/html"] and "image/png" in latex["data"]
+    assert "application/vnd.jupyter.widget-view+json" in latex["data"], "the PDF viewer widget"
     [started] = outputs[2]
     assert started["data"]["text/plain"].startswith("Project 'Emulator project' is running after ")
     [account] = outputs[3]

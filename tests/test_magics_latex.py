@@ -45,7 +45,8 @@ def test_a_compiled_cell_shows_page_one_and_a_download_link(ip, session):
     assert updates[0].startswith("compiling on 127.0.0.1:") and ", project 'Emulator project'… 0.0 s" in updates[0]
     assert len({o.transient["display_id"] for o in ran.outputs}) == 1, "the status line is replaced by the result"
     result_view = ran.shown()[-1]
-    assert result_view.data["text/plain"].startswith("compiled on 127.0.0.1:")
+    assert result_view.data["text/plain"].startswith("compiled in ") and "1 page" in result_view.data["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in result_view.data, "the PDF viewer widget"
     html = result_view.data["text/html"]
     assert "download PDF</a>" in html and "/blobs//tmp/cocalc-magics-" in html
     assert png_width(preview_png(ran)) > 100
@@ -83,8 +84,8 @@ def test_a_failed_compile_shows_every_error_the_pdf_and_the_log_behind_a_click(i
     assert view.data["text/plain"].splitlines()[1:3] == [
         "ch1.tex:3: Undefined control sequence.", "ch1.tex:5: Undefined control sequence."]
     html = view.data["text/html"]
-    assert "2 TeX errors, PDF made anyway" in html and "<img" in html
-    assert "<details><summary>full log</summary>" in html and "Latexmk" in html
+    assert "failed with 2 errors" in html and "<img" in html, "the PDF latexmk made anyway is shown"
+    assert "<details><summary>log</summary>" in html and "Latexmk" in html
 
 
 def test_a_fragment_is_compiled_in_an_article_and_errors_keep_cell_lines(ip, session):
@@ -116,7 +117,7 @@ def test_project_option_by_title_and_the_servers_choice_without_any(ip, session,
     session.project_id = None
     ran = run(ip, cell("Hi"))
     assert "the project CoCalc picks" in ran.status_updates()[0] and ran.shown()[-1].data["text/plain"].startswith(
-        "compiled on")
+        "compiled in ")
 
 
 def test_another_accounts_project_is_one_line(ip, session, emulator):

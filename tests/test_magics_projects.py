@@ -19,6 +19,7 @@ from magics_helpers import (  # noqa: F401 (fixtures)
 
 from cocalc_magics import Account, CoCalcSession, ProjectState, get_default_session, set_default_session
 from cocalc_magics.models import ProjectList
+from cocalc_magics.widgets import ProjectControls
 
 
 def test_whoami_returns_the_account(ip, session, emulator):
@@ -57,7 +58,9 @@ def test_a_server_that_is_down_is_one_line(ip, session, emulator):
 
 
 def test_projects_lists_projects_with_state_newest_first(ip, session, emulator, own_project):
-    projects = run(ip, "%cocalc_projects").result.result
+    panel = run(ip, "%cocalc_projects").result.result
+    assert isinstance(panel, ProjectControls), "shown as the live panel"
+    projects = panel.projects
     assert isinstance(projects, ProjectList) and projects[0].project_id == own_project.project_id
     assert emulator.project_id in [p.project_id for p in projects]
     assert emulator.second["project_id"] not in [p.project_id for p in projects]
@@ -65,22 +68,25 @@ def test_projects_lists_projects_with_state_newest_first(ip, session, emulator, 
 
 
 def test_projects_limit_all_and_output_variable(ip, session, own_project):
-    assert [p.project_id for p in run(ip, "%cocalc_projects --limit 1").result.result] == [own_project.project_id]
+    limited = run(ip, "%cocalc_projects --limit 1").result.result.projects
+    assert [p.project_id for p in limited] == [own_project.project_id]
     run(ip, "%cocalc_projects --all -o everything")
     assert own_project.project_id in [p.project_id for p in ip.user_ns["everything"]]
     assert "--limit must be at least 1" in run(ip, "%cocalc_projects --limit 0").usage_error
 
 
 def test_project_shows_the_default_project_with_its_state(ip, session, emulator):
-    project = run(ip, "%cocalc_project").result.result
-    assert project.project_id == emulator.project_id and project.state is not None
+    panel = run(ip, "%cocalc_project").result.result
+    [project] = panel.projects
+    assert isinstance(panel, ProjectControls) and project.project_id == emulator.project_id
+    assert project.state is not None
 
 
 def test_project_sets_the_default_by_title(ip, session, magics, own_project):
     ran = run(ip, f"%cocalc_project {own_project.title}")
     assert f"Default project: project {own_project.title!r} ({own_project.project_id})" in ran.text()
     assert session.project_id == own_project.project_id and magics.project == own_project.project_id
-    assert run(ip, "%cocalc_project").result.result.project_id == own_project.project_id
+    assert run(ip, "%cocalc_project").result.result.projects[0].project_id == own_project.project_id
 
 
 def test_an_unknown_project_is_one_line(ip, session):

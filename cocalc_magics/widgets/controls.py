@@ -13,13 +13,14 @@ panel as nbclient saves it. No key: the session stays in the kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from ..client import one_line
-from ..models import Project, ProjectState
+from ..models import Project, ProjectList, ProjectState
 from . import static
 from .base import SharedParts, WidgetView, ipywidgets_available
 
@@ -81,6 +82,12 @@ class ProjectControls(WidgetView):
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.RLock()
         self._footer = None
+
+    @property
+    def projects(self) -> ProjectList:
+        """The panel's projects, each with the state its badge shows now."""
+        return ProjectList(dataclasses.replace(row.project, state=row.state) if row.state else row.project
+                           for row in self.rows)
 
     def __repr__(self) -> str:
         return f"<ProjectControls {', '.join(row.project.short_id for row in self.rows) or '(no projects)'}>"

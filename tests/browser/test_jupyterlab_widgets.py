@@ -1,6 +1,6 @@
 """The widgets in a real JupyterLab, in headless Chromium, against the emulator.
 
-One notebook shows a two-page LaTeX preview and a project panel. The test checks what a user sees: the
+One notebook shows a two-page ``%%cocalc_latex`` preview and a ``%cocalc_project`` panel. The test checks what a user sees: the
 rendered page image, "page 1 of 2", Next showing page 2, and a Stop click that stops the project in the
 emulator (read back through the API) with the badge following; then that running the notebook again
 replaces the views instead of piling them up in the kernel. Screenshots go to test-output/browser/.
@@ -32,11 +32,9 @@ The second page.
 \end{document}
 """
 CELLS = [
-    "from cocalc_magics import CoCalcSession\n"
-    "from cocalc_magics.widgets import PdfViewer\n"
-    "session = CoCalcSession()  # key, host and project come from the kernel's environment",
-    f"PdfViewer(session.latex(r'''{TWO_PAGES}'''))",
-    "session.controls()",
+    "%load_ext cocalc_magics",  # key, host and project come from the kernel's environment
+    f"%%cocalc_latex\n{TWO_PAGES}",
+    "%cocalc_project",
     # What re-running the notebook leaves alive in the kernel: the views of the earlier run must be closed.
     "from ipywidgets.widgets.widget import _instances\n"
     "runs = globals().get('runs', 0) + 1\n"
