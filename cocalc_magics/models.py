@@ -177,6 +177,12 @@ class ExecResult:
     def ok(self) -> bool:
         return self.exit_code == 0
 
+    def _repr_html_(self) -> str:
+        rows = [("exit code", str(self.exit_code))]
+        rows += [(name, f"<pre style='margin:0'>{html.escape(text)}</pre>")
+                 for name, text in (("stdout", self.stdout), ("stderr", self.stderr)) if text]
+        return _html_table("CoCalc exec", rows)
+
 
 @dataclass(frozen=True)
 class TexError:
@@ -213,6 +219,11 @@ class LatexResult:
     elapsed: float
     _fetch_blob: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
     _pdf: bytes | None = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        # The compile output can run to thousands of lines: it is in .log, not in the repr.
+        return (f"LatexResult(path={self.path!r}, ok={self.ok}, exit_code={self.exit_code}, url={self.url!r}, "
+                f"errors={[str(e) for e in self.errors]!r}, elapsed={self.elapsed:.2f})")
 
     @property
     def log(self) -> str:
