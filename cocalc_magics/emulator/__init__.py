@@ -24,4 +24,6 @@ Files, one job each:
 - ``blobs``      blob storage and ``GET /blobs/...``
 - ``conat``      the small part of ``/api/conat/hub`` the client uses (system.ping)
 - ``jsutil``     JavaScript semantics CoCalc's code relies on (truthiness, string forms)
+- ``faults``     test-only fault injection (``--enable-fault-injection``): failing endpoints, stuck projects
+- ``tls``        HTTPS (``--https`` makes a self-signed certificate at start-up, or ``--tls-cert/--tls-key``)
 """

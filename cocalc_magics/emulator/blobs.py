@@ -26,6 +26,7 @@ import re
 import tornado.web
 
 from .context import Context
+from .handler import answer_not_found
 from .jsutil import is_valid_uuid
 
 BLOB_TTL_SECONDS = 60 * 60 * 24
@@ -62,10 +63,20 @@ def _safe_filename(path: str) -> str:
 
 
 class BlobHandler(tornado.web.RequestHandler):
+    # Express's router.get answers GET and HEAD; other methods fall through to Next, whose answer is its 404.
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
     def initialize(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def get(self, splat: str) -> None:
+    def _fall_through(self, splat: str) -> None:
+        answer_not_found(self)
+
+    post = put = patch = delete = options = _fall_through
+
+    async def get(self, splat: str) -> None:
+        if self.ctx.faults is not None and await self.ctx.faults.intercept(self, "blobs"):
+            return
         # Express stringifies the query value: missing -> "undefined", repeated -> "a,b".
         values = self.get_query_arguments("uuid")
         blob_uuid = ",".join(values) if values else "undefined"
@@ -90,6 +101,8 @@ class BlobHandler(tornado.web.RequestHandler):
         self.set_header("ETag", blob_uuid)
         self.set_header("X-Content-Type-Options", "nosniff")
         self.finish(data)
+
+    head = get
 
     def compute_etag(self) -> None:
         return None  # the ETag is the uuid, set explicitly

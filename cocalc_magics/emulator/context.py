@@ -12,6 +12,7 @@ from .keys import KeyResolver
 from .store import Store
 
 if TYPE_CHECKING:
+    from .faults import FaultPlan
     from .projects import ProjectControl
 
 
@@ -33,6 +34,8 @@ class Context:
     exec_refusal: str = ""
     site_url: str = ""
     control: ProjectControl = field(init=False, repr=False)
+    # Set only with --enable-fault-injection (tests); None means every request is answered normally.
+    faults: FaultPlan | None = field(default=None, repr=False)
 
     def filesystem(self, project_id: str) -> ProjectFilesystem:
         fs = ProjectFilesystem(self.data_dir / "projects", project_id)

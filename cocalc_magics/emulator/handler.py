@@ -37,16 +37,33 @@ ALREADY_ANSWERED = object()
 """Returned by a handler that wrote its own response (status codes other than 200)."""
 
 
-class _NotJSON(Exception):
+_NOT_FOUND_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"/>\
+<title>404: This page could not be found.</title></head><body><div id="__next">\
+<div style="font-family:system-ui,sans-serif;height:100vh;text-align:center;display:flex;\
+flex-direction:column;align-items:center;justify-content:center"><div>\
+<h1 class="next-error-h1" style="display:inline-block;margin:0 20px 0 0;padding:0 23px 0 0;\
+font-size:24px;font-weight:500;vertical-align:top;line-height:49px">404</h1>\
+<div style="display:inline-block"><h2 style="font-size:14px;font-weight:400;line-height:49px;margin:0">\
+This page could not be found.</h2></div></div></div></div></body></html>"""
+
+
+def answer_not_found(handler: tornado.web.RequestHandler) -> None:
+    """Next's HTML 404 page, what any path without a route gets."""
+    handler.set_status(404)
+    handler.set_header("Content-Type", "text/html; charset=utf-8")
+    handler.finish(_NOT_FOUND_PAGE if handler.request.method != "HEAD" else None)
+
+
+class _UnreadableBody(Exception):
     pass
 
 
 def _reject_constant(name: str) -> Any:
-    raise _NotJSON(name)  # JSON.parse has no NaN/Infinity
+    raise _UnreadableBody(name)  # JSON.parse has no NaN/Infinity
 
 
 def parse_body(content_type: str | None, raw: bytes) -> Any:
-    """Next's ``parseBody``: the value that becomes ``req.body``. Raises _NotJSON for bad JSON."""
+    """Next's ``parseBody``: the value that becomes ``req.body``. Raises _UnreadableBody with Next's 400 text."""
     media_type = (content_type or "text/plain").split(";")[0].strip().lower()
     charset = "utf-8"
     for parameter in (content_type or "").split(";")[1:]:
@@ -57,13 +74,18 @@ def parse_body(content_type: str | None, raw: bytes) -> Any:
         text = raw.decode(charset, errors="replace")
     except LookupError:
         text = raw.decode("utf-8", errors="replace")
+    except (UnicodeError, ValueError, TypeError):
+        # A codec that cannot decode leniently (idna, punycode ...): Next's getRawBody fails, answered as 400.
+        raise _UnreadableBody("Invalid body") from None
     if media_type in ("application/json", "application/ld+json"):
         if len(text) == 0:
             return {}
         try:
             return json.loads(text, parse_constant=_reject_constant)
-        except (ValueError, _NotJSON):
-            raise _NotJSON("Invalid JSON") from None
+        except (ValueError, _UnreadableBody, RecursionError):
+            # RecursionError: nesting deeper than Python's stack (V8's iterative parser would take it; it is
+            # refused here rather than crash the handler).
+            raise _UnreadableBody("Invalid JSON") from None
     if media_type == "application/x-www-form-urlencoded":
         decoded = parse_qs(text, keep_blank_values=True)
         return {key: values[0] if len(values) == 1 else values for key, values in decoded.items()}
@@ -74,7 +96,7 @@ def parse_body(content_type: str | None, raw: bytes) -> Any:
 class ApiHandler(tornado.web.RequestHandler):
     """One CoCalc API route. Subclasses implement ``async handle()`` and return the JSON value."""
 
-    SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
     def initialize(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -94,13 +116,15 @@ class ApiHandler(tornado.web.RequestHandler):
             self._chunks = []  # drain the rest without keeping it
 
     async def _answer(self, *args: Any) -> None:
+        if self.ctx.faults is not None and await self.ctx.faults.intercept(self):
+            return
         if self._received > BODY_LIMIT:
             self._plain(413, "Body exceeded 1mb limit")
             return
         try:
             self._body = parse_body(self.request.headers.get("Content-Type"), b"".join(self._chunks))
-        except _NotJSON:
-            self._plain(400, "Invalid JSON")
+        except _UnreadableBody as refusal:
+            self._plain(400, str(refusal))
             return
         try:
             result = await self.handle()
@@ -112,7 +136,8 @@ class ApiHandler(tornado.web.RequestHandler):
         if result is not ALREADY_ANSWERED and not self._finished:
             self.write_json(result)
 
-    get = post = put = patch = delete = options = _answer
+    # Next runs an API route for every method (HEAD too: the answer without its body, which tornado drops).
+    get = head = post = put = patch = delete = options = _answer
 
     async def handle(self) -> Any:
         raise NotImplementedError

@@ -11,6 +11,9 @@ Facts followed (``pages/api/v2/projects/*.ts``, ``server/projects/control``,
 - Error checks run in this order: uuid, signed in, collaborator.
 - touch answers ``{}`` and starts the project; its error text says "stop" (sic).
 - create: ``title ?? "No Title"``, ``description ?? ""``, the caller becomes owner.
+- Fault injection (tests only, see ``faults``) can hold a project in ``starting`` or
+  ``stopping``: as when a hub's transition never finishes, start/stop return at once and
+  hub->project calls give up after the project-call limit.
 - get: newest ``last_edited`` first, deleted and hidden projects skipped, limit 50.
 """
 
@@ -65,13 +68,20 @@ class ProjectControl:
         # callProjectMessage's timeoutSeconds = 60; tests may lower it.
         self.call_timeout = call_timeout
         self._changing: dict[str, asyncio.Future] = {}
+        # project_id -> "starting" / "stopping": held there by fault injection until released.
+        self.stuck: dict[str, str] = {}
 
     async def call(self, project_id: str, work: Awaitable) -> Any:
         """A hub->project call (exec, latex): start the project first, then wait at most 60 s.
 
         On timeout the work goes on in the project; only the hub stops listening.
         """
-        await self.ensure_running(project_id)
+        try:
+            await self.ensure_running(project_id)
+        except BaseException:
+            if asyncio.iscoroutine(work):
+                work.close()  # never started: close it, or Python warns it was never awaited
+            raise
         self.touch(project_id)
         task = asyncio.ensure_future(work)
         try:
@@ -91,13 +101,28 @@ class ProjectControl:
                 project["state"] = {"state": "opened", "time": iso_now()}
                 self.store.save_project(project)
 
+    def hold(self, project_id: str, state: str) -> None:
+        """Fault injection: leave the project in ``state`` ("starting" or "stopping") until released."""
+        self.stuck[project_id] = state
+        self._set_state(project_id, state)
+
+    def release(self, project_id: str) -> None:
+        """Let a held transition finish: starting -> running, stopping -> opened."""
+        state = self.stuck.pop(project_id, None)
+        if state is not None:
+            self._set_state(project_id, "running" if state == "starting" else "opened")
+
+    def release_all(self) -> None:
+        for project_id in list(self.stuck):
+            self.release(project_id)
+
     async def start(self, project_id: str) -> None:
-        if project_id in self._changing or self.state(project_id) == "running":
+        if project_id in self._changing or project_id in self.stuck or self.state(project_id) == "running":
             return
         await self._transition(project_id, "starting", "running")
 
     async def stop(self, project_id: str) -> None:
-        if project_id in self._changing or self.state(project_id) != "running":
+        if project_id in self._changing or project_id in self.stuck or self.state(project_id) != "running":
             return
         await self._transition(project_id, "stopping", "opened")
 
@@ -110,6 +135,10 @@ class ProjectControl:
         if self.store.get_project(project_id) is None:
             raise ApiError(f"no project with id {project_id}")
         while True:
+            if project_id in self.stuck:
+                # The project never comes up: the hub's call gives up after its limit, as CoCalc's does.
+                await asyncio.sleep(self.call_timeout)
+                raise ProjectCallTimeout()
             pending = self._changing.get(project_id)
             if pending is not None:
                 await asyncio.shield(pending)
@@ -134,7 +163,8 @@ class ProjectControl:
         try:
             self._set_state(project_id, via)
             await asyncio.sleep(self.transition_delay)
-            self._set_state(project_id, target)
+            if project_id not in self.stuck:
+                self._set_state(project_id, target)
         finally:
             del self._changing[project_id]
             done.set_result(None)
