@@ -12,6 +12,7 @@ CoCalc's quirks this module absorbs (see the shared API notes, sections 1-3 and 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from typing import Any
@@ -24,6 +25,7 @@ from .errors import (
     APIError,
     AuthenticationError,
     CoCalcTimeoutError,
+    ConfigurationError,
     HTTPStatusError,
     NoAnswerError,
     PermissionDeniedError,
@@ -81,6 +83,19 @@ class _NoCredentials(AuthBase):
         return request
 
 
+class _BlobSession(requests.Session):
+    """A requests session that sends no credentials after a redirect either.
+
+    requests re-reads ~/.netrc for the target of every redirect (``Session.rebuild_auth``), and netrc
+    entries match a host on any port: a blob redirected to another port of the CoCalc host (or to any host
+    netrc knows) would carry that login, which may be the API key itself.
+    """
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        prepared_request.headers.pop("Authorization", None)
+        prepared_request.headers.pop("Cookie", None)
+
+
 def one_line(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -121,7 +136,15 @@ class CoCalcClient:
 
     def __init__(self, host: str, api_key: str | None, *, timeout: float = 30.0, connect_timeout: float = 10.0,
                  verify: bool | str = True, retries: int = 2, backoff: float = 0.5):
+        if isinstance(verify, str) and not os.path.exists(verify):
+            # requests would raise a bare OSError on the first call; say what is wrong, once, now.
+            raise ConfigurationError(f"verify={verify!r}: no CA bundle at that path (give a PEM file, True for "
+                                     "the system's CAs, or False to switch verification off)")
         self.host = host.rstrip("/")
+        # Passed with every request, not only set on the sessions: requests lets REQUESTS_CA_BUNDLE or
+        # CURL_CA_BUNDLE override a session's verify (psf/requests#3829), which would silently undo
+        # verify=False or a CA bundle given here.
+        self.verify = verify
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.retries = retries
@@ -130,7 +153,7 @@ class CoCalcClient:
         self._api_http = requests.Session()
         self._api_http.verify = verify
         self._api_http.headers["User-Agent"] = "cocalc-magics"
-        self._blob_http = requests.Session()
+        self._blob_http = _BlobSession()
         self._blob_http.verify = verify
         self._blob_http.headers["User-Agent"] = "cocalc-magics"
 
@@ -156,7 +179,7 @@ class CoCalcClient:
         response = self._send(
             lambda read_timeout: self._api_http.post(
                 url, data=body, headers={"Content-Type": "application/json"}, auth=self._api_auth,
-                timeout=(self.connect_timeout, read_timeout), allow_redirects=False),
+                timeout=(self.connect_timeout, read_timeout), allow_redirects=False, verify=self.verify),
             what=endpoint, retry=read_only, timeout=timeout or self.timeout)
         if response.is_redirect:
             # Following it could hand the key to another origin; CoCalc's API never redirects.
@@ -178,21 +201,23 @@ class CoCalcClient:
         """Download a blob (e.g. a compiled PDF) with no credentials; safe to retry, since it is a GET."""
         if urlsplit(url).scheme not in ("http", "https"):
             raise HTTPStatusError(f"blob: not an http(s) URL: {one_line(url, 120)!r}", 0)
-        response = self._send(
-            lambda read_timeout: self._blob_http.get(
-                url, auth=_NoCredentials(), timeout=(self.connect_timeout, read_timeout), stream=True),
-            what="blob download", retry=True, timeout=self.timeout)
-        with response:
-            if response.status_code != 200:
+        downloaded: list[bytes] = []
+
+        def download(read_timeout: float) -> requests.Response:
+            # The body is read here, inside _send, so that an answer cut short is retried like a reset.
+            response = self._blob_http.get(url, auth=_NoCredentials(), timeout=(self.connect_timeout, read_timeout),
+                                           stream=True, verify=self.verify)
+            if response.status_code == 200:
+                with response:
+                    downloaded[:] = [_read_bounded(response)]
+            return response
+
+        response = self._send(download, what="blob download", retry=True, timeout=self.timeout)
+        if response.status_code != 200:
+            with response:
                 raise HTTPStatusError(f"blob download: HTTP {response.status_code}: "
                                       f"{describe_http_failure(response)}", response.status_code)
-            chunks, size = [], 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > MAX_BLOB_BYTES:
-                    raise HTTPStatusError(f"blob download: larger than {MAX_BLOB_BYTES:,} bytes, refused", 200)
-                chunks.append(chunk)
-        return b"".join(chunks)
+        return downloaded[0]
 
     def _send(self, request, *, what: str, retry: bool, timeout: float) -> requests.Response:
         attempts = 1 + (self.retries if retry else 0)
@@ -209,12 +234,31 @@ class CoCalcClient:
             except requests.ConnectionError as error:
                 if last_attempt:
                     raise TransportError(f"{what}: cannot reach {self.host} ({_short_cause(error)})") from None
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
+                # The answer broke off (or would not decode) part way: like a reset, retried only when safe.
+                if last_attempt:
+                    raise TransportError(f"{what}: the answer from {self.host} was cut short "
+                                         f"({_short_cause(error)})") from None
+            except requests.RequestException as error:
+                # Anything else requests raises (too many redirects, a malformed header ...) is not retried.
+                raise TransportError(f"{what}: {type(error).__name__} talking to {self.host} "
+                                     f"({_short_cause(error)})") from None
             else:
                 if not (retry and response.status_code in RETRYABLE_STATUS and not last_attempt):
                     return response
                 response.close()
             time.sleep(self.backoff * (2 ** attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_bounded(response: requests.Response) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BLOB_BYTES:
+            raise HTTPStatusError(f"blob download: larger than {MAX_BLOB_BYTES:,} bytes, refused", 200)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _short_cause(error: Exception) -> str:

@@ -38,11 +38,13 @@ Errors are one line with no traceback, saying what went wrong and what to do;
 
 from __future__ import annotations
 
+import argparse
 import ast
 import dataclasses
 import functools
 import getpass
 import json
+import math
 import re
 import threading
 import time
@@ -55,6 +57,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
 
+from .client import one_line
 from .display import LatexSummary, StatusLine, can_update_in_place, say
 from .errors import AuthenticationError, CoCalcError
 from .interpolation import LatexSource, prepare_document
@@ -66,6 +69,10 @@ RECENT_PROJECTS = timedelta(weeks=6)
 _KEY_SHAPED = re.compile(r"^['\"]?sk[-_]")
 _OUTPUT_HELP = "store the result in the variable VAR and show nothing"
 _PROJECT_HELP = "project id or title (default: the default project, see %%cocalc_project)"
+# An error is shown as one line; past this many characters (a pasted document echoed back) it is cut.
+ERROR_LINE_LIMIT = 500
+# The longest wait a --timeout may ask for: a day is already far past any CoCalc limit.
+MAX_TIMEOUT_SECONDS = 86400.0
 
 
 class WaitInterrupted(KeyboardInterrupt):
@@ -89,7 +96,10 @@ def _reports_errors(magic):
         except CoCalcError as error:
             if not self.short_errors:
                 raise
-            raise UsageError(str(error)) from None
+            raise UsageError(one_line(str(error), ERROR_LINE_LIMIT)) from None
+        except UsageError as error:
+            # Option parsing echoes what it did not understand, which may be a whole pasted document.
+            raise UsageError(one_line(str(error), ERROR_LINE_LIMIT)) from None
         except KeyboardInterrupt as interrupt:
             # A read cut short can leave a pooled connection mid-answer: start the next cell on fresh ones.
             self.session.close()
@@ -100,11 +110,31 @@ def _reports_errors(magic):
     return wrapper
 
 
+def seconds(text: str) -> float:
+    """An option's number of seconds: more than 0, at most a day (nan, inf and 1e300 would break the wait)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {one_line(text, 40)!r}") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT_SECONDS):
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TIMEOUT_SECONDS:g} seconds, "
+                                         f"not {one_line(text, 40)}")
+    return value
+
+
+def _parse_argstring(magic, line: str):
+    """IPython's parse_argstring, with an unbalanced quote reported as a UsageError like any other mistake."""
+    try:
+        return parse_argstring(magic, line)
+    except ValueError as error:  # shlex: "No closing quotation", "No escaped character"
+        raise UsageError(f"cannot split the line into options: {error}") from None
+
+
 _output = argument("-o", "--output", metavar="VAR", help=_OUTPUT_HELP)
 _project = argument("project", nargs="*", metavar="PROJECT", help=_PROJECT_HELP)
 _no_wait = argument("--no-wait", action="store_true",
                     help="return as soon as CoCalc has the request, without waiting for the new state")
-_wait_timeout = argument("--timeout", type=float, metavar="S",
+_wait_timeout = argument("--timeout", type=seconds, metavar="S",
                          help="stop waiting after S seconds (default: 180)")
 
 _ACTIONS = {"start": ("starting", "start"), "stop": ("stopping", "stop"), "restart": ("restarting", "restart")}
@@ -141,6 +171,14 @@ class CoCalcMagics(Magics):
         except CoCalcError as error:
             raise TraitError(str(error)) from None
         return self.session.host
+
+    @validate("timeout")
+    def _validate_timeout(self, proposal):
+        if proposal.value is not None and not (math.isfinite(proposal.value) and 0 < proposal.value
+                                               <= MAX_TIMEOUT_SECONDS):
+            raise TraitError(f"timeout must be more than 0 and at most {MAX_TIMEOUT_SECONDS:g} seconds, "
+                             f"not {proposal.value}")
+        return proposal.value
 
     @observe("timeout")
     def _timeout_changed(self, change):
@@ -185,7 +223,7 @@ class CoCalcMagics(Magics):
         account settings, under API keys.
         """
         _refuse_key_on_line(line)
-        args = parse_argstring(self.cocalc_login, line)
+        args = _parse_argstring(self.cocalc_login, line)
         session = self.session
         if args.host:
             session.host = _unquote(args.host)  # a malformed URL is a ConfigurationError, shown as one line
@@ -213,7 +251,7 @@ class CoCalcMagics(Magics):
     @_reports_errors
     def cocalc_whoami(self, line=""):
         """Show the account the API key belongs to: account id, email and name."""
-        args = parse_argstring(self.cocalc_whoami, line)
+        args = _parse_argstring(self.cocalc_whoami, line)
         return self._deliver(self.session.whoami(), args.output)
 
     # -- projects --------------------------------------------------------------------------------------------
@@ -228,7 +266,7 @@ class CoCalcMagics(Magics):
         The default project is the one the other magics use when no PROJECT is given. It can also be set
         with %config CoCalcMagics.project = "<id or title>" or the COCALC_PROJECT_ID environment variable.
         """
-        args = parse_argstring(self.cocalc_project, line)
+        args = _parse_argstring(self.cocalc_project, line)
         reference = _project_reference(args.project)
         if not reference:
             if not self.session.project_id:
@@ -253,7 +291,7 @@ class CoCalcMagics(Magics):
         """List your projects, most recently edited first, each with its live state and Start / Stop / Restart.
 
         With -o VAR the list (of Project, each with its state) is stored instead."""
-        args = parse_argstring(self.cocalc_projects, line)
+        args = _parse_argstring(self.cocalc_projects, line)
         if args.limit is not None and args.limit < 1:
             raise UsageError("--limit must be at least 1")
         projects = self.session.projects()
@@ -276,7 +314,7 @@ class CoCalcMagics(Magics):
     @_reports_errors
     def cocalc_start(self, line=""):
         """Start a project and wait until it is running."""
-        return self._change_state("start", parse_argstring(self.cocalc_start, line))
+        return self._change_state("start", _parse_argstring(self.cocalc_start, line))
 
     @magic_arguments()
     @_project
@@ -287,7 +325,7 @@ class CoCalcMagics(Magics):
     @_reports_errors
     def cocalc_stop(self, line=""):
         """Stop a project and wait until it is stopped (CoCalc calls that state "opened")."""
-        return self._change_state("stop", parse_argstring(self.cocalc_stop, line))
+        return self._change_state("stop", _parse_argstring(self.cocalc_stop, line))
 
     @magic_arguments()
     @_project
@@ -299,7 +337,7 @@ class CoCalcMagics(Magics):
     @_reports_errors
     def cocalc_restart(self, line=""):
         """Restart a project: stop it, wait, start it and wait until it is running (API v2 has no restart)."""
-        return self._change_state("restart", parse_argstring(self.cocalc_restart, line))
+        return self._change_state("restart", _parse_argstring(self.cocalc_restart, line))
 
     def _change_state(self, action: str, args):
         output = _output_name(args.output)
@@ -386,10 +424,12 @@ class CoCalcMagics(Magics):
                 raise UsageError(f"%cocalc_query {text[:60]}: {type(error).__name__}: {error}") from None
         try:
             return json.loads(text)
+        except RecursionError:
+            raise UsageError("%cocalc_query: the query is nested too deeply to read") from None
         except ValueError as json_error:
             try:
                 return ast.literal_eval(text)
-            except (ValueError, SyntaxError):
+            except (ValueError, SyntaxError, RecursionError, MemoryError):
                 raise UsageError(f"%cocalc_query: not JSON ({json_error}) and not a Python literal; "
                                  "give a JSON object or $name of a dict") from None
 
@@ -403,7 +443,7 @@ class CoCalcMagics(Magics):
                                              "one, CoCalc uses your most recently edited project)")
     @argument("--command", metavar="C", help="compile command instead of CoCalc's latexmk; it runs in the "
                                              "directory of --path, which it therefore needs")
-    @argument("--timeout", type=float, metavar="S", help="compile time limit in seconds (CoCalc's default: 30)")
+    @argument("--timeout", type=seconds, metavar="S", help="compile time limit in seconds (CoCalc's default: 30)")
     @argument("--no-preview", action="store_true", help="show no page-1 preview (the PDF is not downloaded)")
     @argument("--dpi", type=int, metavar="N", help="resolution of the preview (default: CoCalcMagics.preview_dpi)")
     @_output
@@ -423,7 +463,7 @@ class CoCalcMagics(Magics):
         still makes is shown too. With -o VAR the LatexResult is stored (result.ok, .errors, .pdf, .log,
         .save(name)) and nothing is shown.
         """
-        args = parse_argstring(self.cocalc_latex, line)
+        args = _parse_argstring(self.cocalc_latex, line)
         for option in ("file", "path", "project", "command"):
             setattr(args, option, _unquote(getattr(args, option)))
         output = _output_name(args.output)
@@ -479,8 +519,8 @@ class CoCalcMagics(Magics):
                 raise UsageError("%cocalc_latex needs a local FILE.tex; use %%cocalc_latex to compile a cell")
             try:
                 text = Path(args.file).expanduser().read_text()
-            except (OSError, UnicodeDecodeError) as error:
-                raise UsageError(f"cannot read {args.file}: {error.strerror or error}") from None
+            except (OSError, ValueError, RuntimeError) as error:  # ValueError: a NUL or undecodable text; ~nosuchuser
+                raise UsageError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
             return LatexSource(text, tuple(range(1, text.count("\n") + 2))), args.file
         if args.file:
             raise UsageError(f"%%cocalc_latex compiles the cell; give {args.file} with --path, or use the line "

@@ -22,10 +22,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .client import CoCalcClient, key_hint
+from .client import CoCalcClient, key_hint, one_line
 from .errors import (
     AmbiguousProjectError,
     ConfigurationError,
+    HTTPStatusError,
     NoAnswerError,
     PermissionDeniedError,
     ProjectNotFoundError,
@@ -93,12 +94,18 @@ class CoCalcSession:
     """
 
     def __init__(self, api_key: str | None = None, host: str | None = None, project_id: str | None = None,
-                 timeout: float = 30.0, verify: bool | str | None = None, config_file: str | Path | None = None):
+                 timeout: float = 30.0, verify: bool | str | None = None, config_file: str | Path | None = None,
+                 *, retries: int = 2, backoff: float = 0.5, state_timeout: float = DEFAULT_STATE_TIMEOUT):
         config = read_config_file(Path(config_file) if config_file else None)
         self._api_key = api_key or os.environ.get(ENV_API_KEY) or config.get("api_key") or None
         self._host = _normalize_host(host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST)
         self.project_id = project_id or os.environ.get(ENV_PROJECT_ID) or config.get("project_id") or None
         self.timeout = float(timeout)
+        # Retries (of calls that change nothing) and their backoff, then the longest wait for a start/stop
+        # when the call names none: together they bound how long any call can take.
+        self.retries = retries
+        self.backoff = backoff
+        self.state_timeout = float(state_timeout)
         self._verify = config.get("verify", True) if verify is None else verify
         if self._verify is False:
             warnings.warn(f"TLS verification is off for {self._host}", stacklevel=2)
@@ -144,7 +151,8 @@ class CoCalcSession:
                 f"no CoCalc API key: set {ENV_API_KEY}, put api_key in {config_file_path()}, "
                 "or run %cocalc_login")
         if self._client is None:
-            self._client = CoCalcClient(self._host, self._api_key, timeout=self.timeout, verify=self._verify)
+            self._client = CoCalcClient(self._host, self._api_key, timeout=self.timeout, verify=self._verify,
+                                        retries=self.retries, backoff=self.backoff)
         return self._client
 
     def _reset_client(self) -> None:
@@ -239,7 +247,8 @@ class CoCalcSession:
                        on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
         """Poll ``projects_all`` with backoff until the project's state is one of ``targets``."""
         targets = frozenset(targets)
-        deadline = time.monotonic() + (DEFAULT_STATE_TIMEOUT if timeout is None else timeout)
+        timeout = self.state_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         delay = 0.1
         while True:
             state = self.state(project_id)
@@ -252,7 +261,7 @@ class CoCalcSession:
                 wanted = " or ".join(sorted(targets))
                 raise ProjectStateTimeoutError(
                     f"project {project_id} is still {state.state} after waiting "
-                    f"{(DEFAULT_STATE_TIMEOUT if timeout is None else timeout):g} s for {wanted}", state.state)
+                    f"{timeout:g} s for {wanted}", state.state)
             time.sleep(min(delay, remaining))
             delay = min(delay * 1.5, 2.0)
 
@@ -328,7 +337,15 @@ class CoCalcSession:
         return LatexResult(
             path=path, project_id=project_id, ok=bool(url) and compiled and compile_error is None,
             url=url, pdf_uuid=pdf_reply.get("data_uuid"), exit_code=exit_code, stdout=stdout, stderr=stderr,
-            compile_error=compile_error, errors=errors, elapsed=elapsed, _fetch_blob=self.client.fetch_blob)
+            compile_error=compile_error, errors=errors, elapsed=elapsed, _fetch_blob=self._fetch_pdf)
+
+    def _fetch_pdf(self, url: str) -> bytes:
+        """The compiled PDF from its blob URL; a 200 that is no PDF (a proxy's or portal's page) is an error."""
+        data = self.client.fetch_blob(url)
+        if b"%PDF-" not in data[:1024]:  # PDF 1.7 (ISO 32000-1, 7.5.2) wants the header in the first 1024 bytes
+            raise HTTPStatusError(f"blob download: the server answered 200 with something that is not a PDF "
+                                  f"({len(data):,} bytes starting {one_line(repr(data[:40]), 60)})", 200)
+        return data
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
@@ -356,16 +373,17 @@ class CoCalcSession:
             p for p in projects if p.title.casefold() == title.casefold()]
         if len(matches) == 1:
             return matches[0]
+        shown = one_line(repr(title), 80)  # the title is echoed, and may be a whole pasted paragraph
         if matches:
             listing = ", ".join(f"{p.project_id} ({p.title})" for p in matches)
-            raise AmbiguousProjectError(f"{len(matches)} projects are titled {title!r}: {listing}; use an id",
+            raise AmbiguousProjectError(f"{len(matches)} projects are titled {shown}: {listing}; use an id",
                                         matches)
-        raise ProjectNotFoundError(f"no project titled {title!r} among this account's {len(projects)} projects")
+        raise ProjectNotFoundError(f"no project titled {shown} among this account's {len(projects)} projects")
 
     def _change_state(self, action: str, project: str | None, targets: frozenset | set, wait: bool,
                       timeout: float | None, on_poll) -> ProjectState:
         project_id = self.resolve_project_id(project)
-        wait_timeout = DEFAULT_STATE_TIMEOUT if timeout is None else timeout
+        wait_timeout = self.state_timeout if timeout is None else timeout
         # CoCalc's start/stop answer after the transition, so the read may take as long as the wait.
         # Older servers answer {} and newer {"status": "ok"}: both are success.
         self.client.post(f"projects/{action}", {"project_id": project_id}, timeout=wait_timeout + self.timeout)
