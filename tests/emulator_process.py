@@ -17,3 +17,10 @@ def start_emulator(data_dir: Path, *extra_args: str, startup_timeout: float = 30
     register_secret(running.api_key)
     register_secret(running.second["api_key"])
     return running
+
+
+def corrupted_key(key: str) -> str:
+    """The key with one character of its secret part changed: same shape and row id, wrong secret."""
+    position = len(key) - 7
+    replacement = "X" if key[position] != "X" else "Y"
+    return key[:position] + replacement + key[position + 1:]

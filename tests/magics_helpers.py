@@ -11,6 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from cocalc_magics import CoCalcSession, set_default_session
+from cocalc_magics.widgets.base import WidgetView
 
 MAGIC_NAMES = ("cocalc_login", "cocalc_whoami", "cocalc_start", "cocalc_stop", "cocalc_restart",
                "cocalc_project", "cocalc_projects", "cocalc_query", "cocalc_latex")
@@ -47,6 +48,9 @@ def session(emulator, magics, clean_environment) -> CoCalcSession:
     shared = CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)
     set_default_session(shared)
     yield shared
+    # Panels that magics returned keep polling until closed: stop them, so no later test sees their calls.
+    while _views_to_close:
+        _views_to_close.pop().close()
     set_default_session(None)
     shared.close()
 
@@ -105,7 +109,12 @@ class Ran:
         return "\n".join([self.stdout, self.stderr, *(str(o.data) for o in self.outputs)])
 
 
+_views_to_close: list = []
+
+
 def run(ip, code: str) -> Ran:
     with capture_output() as captured:
         result = ip.run_cell(code)
+    if isinstance(result.result, WidgetView):
+        _views_to_close.append(result.result)
     return Ran(captured, result)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from emulator_process import corrupted_key
+
 import base64
 import os
 import re
@@ -127,7 +129,7 @@ def test_another_accounts_project_is_one_line(ip, session, emulator):
 
 def test_request_errors_are_one_line(ip, session, emulator):
     assert run(ip, cell("Hi", "--path notes/paper.txt")).usage_error == "latex: path must be specified and end in .tex"
-    set_default_session(CoCalcSession(api_key=emulator.api_key[:-7] + "X" + emulator.api_key[-6:], host=emulator.url))
+    set_default_session(CoCalcSession(api_key=corrupted_key(emulator.api_key), host=emulator.url))
     assert "must be authenticated" in run(ip, cell("Hi")).usage_error
 
 

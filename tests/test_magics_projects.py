@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from emulator_process import corrupted_key
+
 import os
 import signal
 import threading
@@ -37,7 +39,7 @@ def test_output_variable_gets_the_typed_result_and_nothing_is_shown(ip, session,
 
 
 def test_a_wrong_key_is_one_line_without_the_key(ip, session, emulator):
-    wrong_key = emulator.api_key[:-7] + "X" + emulator.api_key[-6:]
+    wrong_key = corrupted_key(emulator.api_key)
     session.set_api_key(wrong_key)
     ran = run(ip, "%cocalc_whoami")
     assert "anonymous get queries not allowed" in ran.usage_error and "check the API key" in ran.usage_error
@@ -45,7 +47,7 @@ def test_a_wrong_key_is_one_line_without_the_key(ip, session, emulator):
 
 
 def test_short_errors_off_shows_the_traceback_of_the_original_error(ip, session, emulator, magics):
-    session.set_api_key(emulator.api_key[:-7] + "X" + emulator.api_key[-6:])
+    session.set_api_key(corrupted_key(emulator.api_key))
     run(ip, "%config CoCalcMagics.short_errors = False")
     ran = run(ip, "%cocalc_whoami")
     assert type(ran.error).__name__ == "AuthenticationError" and "Traceback" in ran.stdout + ran.stderr
@@ -142,16 +144,16 @@ def test_restart_passes_through_stopped_and_ends_running(ip, session, own_projec
 
 def test_ctrl_c_while_polling_says_where_the_project_is_and_the_next_magic_works(ip, session, own_project,
                                                                                    monkeypatch):
-    real_state = type(session).state
+    real_state = session.state
     interrupted = []
 
-    def state_that_is_interrupted_once(self, project=None):
+    def state_that_is_interrupted_once(project=None):
         if not interrupted:
             interrupted.append(True)
             raise KeyboardInterrupt
-        return real_state(self, project)
+        return real_state(project)
 
-    monkeypatch.setattr(type(session), "state", state_that_is_interrupted_once)
+    monkeypatch.setattr(session, "state", state_that_is_interrupted_once)
     ran = run(ip, f"%cocalc_start {own_project.project_id}")
     message = ran.usage_error
     assert message.startswith(f"Interrupted after ") and f"for project {own_project.title!r} to start" in message
@@ -207,7 +209,7 @@ def test_login_asks_for_the_key_with_a_hidden_prompt_and_shows_the_account(ip, m
 
 def test_login_with_a_rejected_key_changes_nothing(ip, magics, clean_environment, emulator, monkeypatch):
     set_default_session(None)
-    wrong_key = emulator.api_key[:-7] + "X" + emulator.api_key[-6:]
+    wrong_key = corrupted_key(emulator.api_key)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": wrong_key)
     ran = run(ip, f"%cocalc_login --host {emulator.url}")
     assert ran.usage_error.startswith(f"{emulator.url} did not accept that key; nothing changed")

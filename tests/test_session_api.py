@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from emulator_process import corrupted_key
+
 import uuid
 
 import pytest
@@ -59,7 +61,7 @@ def test_whoami_returns_the_seeded_account(session, emulator):
 
 
 def test_a_wrong_key_is_an_authentication_error_without_the_key(emulator):
-    wrong_key = emulator.api_key[:-7] + "X" + emulator.api_key[-6:]
+    wrong_key = corrupted_key(emulator.api_key)
     with pytest.raises(AuthenticationError) as raised:
         CoCalcSession(api_key=wrong_key, host=emulator.url).whoami()
     assert "anonymous get queries not allowed" in str(raised.value)
