@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from emulator_helpers import Api
 from emulator_process import RunningEmulator, start_emulator
 # The suite-wide secret guard: any test that lets a known API key out (output, logs, failure text, exception
 # texts, widget state, saved notebooks) fails. Its hooks live in secret_guard.py.
@@ -20,3 +21,21 @@ def emulator(tmp_path_factory) -> RunningEmulator:
     running = start_emulator(tmp_path_factory.mktemp("emulator-data"))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def ada(emulator) -> Api:
+    """The first seeded account (owner of ``emulator.project_id``), as raw API calls."""
+    return Api(emulator.url, emulator.api_key)
+
+
+@pytest.fixture(scope="session")
+def grace(emulator) -> Api:
+    """The second seeded account (owner of ``emulator.second["project_id"]``, none of ada's)."""
+    return Api(emulator.url, emulator.second["api_key"])
+
+
+@pytest.fixture(scope="session")
+def anonymous(emulator) -> Api:
+    """Raw API calls with no key at all."""
+    return Api(emulator.url, None)

@@ -8,27 +8,9 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "emulator")]  # lab, figures, fault_matrix; emulator_helpers
+sys.path[:0] = [str(HERE)]  # lab, figures, fault_matrix
 
-from emulator_helpers import Api  # noqa: E402
 from lab import Lab  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def ada(emulator) -> Api:
-    """The first seeded account of the shared emulator, as raw API calls."""
-    return Api(emulator.url, emulator.api_key)
-
-
-@pytest.fixture(scope="session")
-def grace(emulator) -> Api:
-    """The second seeded account (owns none of ada's projects)."""
-    return Api(emulator.url, emulator.second["api_key"])
-
-
-@pytest.fixture(scope="session")
-def anonymous(emulator) -> Api:
-    return Api(emulator.url, None)
 
 
 @pytest.fixture(scope="session")

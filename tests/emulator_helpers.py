@@ -1,4 +1,4 @@
-"""Helpers shared by the emulator tests: real HTTP to a running emulator."""
+"""Helpers for tests that speak raw HTTP to a running emulator (the emulator and reliability suites)."""
 
 from __future__ import annotations
 
