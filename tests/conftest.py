@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cocalc_magics import CoCalcSession
 from emulator_helpers import Api
-from emulator_process import RunningEmulator, start_emulator
+from emulator_process import RunningEmulator, seeded_session, start_emulator
 # The suite-wide secret guard: any test that lets a known API key out (output, logs, failure text, exception
 # texts, widget state, saved notebooks) fails. Its hooks live in secret_guard.py.
 from secret_guard import pytest_configure, pytest_runtest_makereport, pytest_runtest_protocol  # noqa: F401
@@ -21,6 +22,14 @@ def emulator(tmp_path_factory) -> RunningEmulator:
     running = start_emulator(tmp_path_factory.mktemp("emulator-data"))
     yield running
     running.stop()
+
+
+@pytest.fixture
+def session(emulator) -> CoCalcSession:
+    """``seeded_session`` for one test, closed after it (the magics tests have their own, shared one)."""
+    with_key = seeded_session(emulator)
+    yield with_key
+    with_key.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cocalc_magics import CoCalcSession
 from cocalc_magics.local_emulator import LocalEmulator, start_local_emulator
 from secret_guard import register_secret
 
@@ -24,3 +25,8 @@ def corrupted_key(key: str) -> str:
     position = len(key) - 7
     replacement = "X" if key[position] != "X" else "Y"
     return key[:position] + replacement + key[position + 1:]
+
+
+def seeded_session(emulator: LocalEmulator) -> CoCalcSession:
+    """A session of the emulator's first seeded account, with its project as the default project."""
+    return CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)

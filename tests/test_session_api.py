@@ -30,13 +30,6 @@ TWO_ERRORS = "\\documentclass{article}\n\\begin{document}\nHello\n\\foo\n\n\\baz
 
 
 @pytest.fixture
-def session(emulator) -> CoCalcSession:
-    with_key = CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)
-    yield with_key
-    with_key.close()
-
-
-@pytest.fixture
 def other_session(emulator) -> CoCalcSession:
     return CoCalcSession(api_key=emulator.second["api_key"], host=emulator.url)
 

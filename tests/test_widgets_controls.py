@@ -10,18 +10,10 @@ import uuid
 import ipywidgets
 import pytest
 
-from cocalc_magics import CoCalcSession
 from cocalc_magics.widgets import ProjectControls
 from cocalc_magics.widgets.base import widget_tree
 
 FAST_POLLING = {"poll_min": 0.05, "poll_max": 0.4}
-
-
-@pytest.fixture
-def session(emulator) -> CoCalcSession:
-    with_key = CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)
-    yield with_key
-    with_key.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from nbclient import NotebookClient
 from PIL import Image
 
 from cocalc_magics import CoCalcSession
+from emulator_process import seeded_session
 from cocalc_magics.widgets import PdfViewer, ProjectControls, latex_display_bundle
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -27,15 +28,16 @@ TWO_PAGES = "\\documentclass{article}\n\\begin{document}\nFirst page.\n\\newpage
 
 
 @pytest.fixture(scope="module")
-def session(emulator) -> CoCalcSession:
-    with_key = CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)
+def module_session(emulator) -> CoCalcSession:
+    """One session for the module's compiled documents, which are shared by its tests."""
+    with_key = seeded_session(emulator)
     yield with_key
     with_key.close()
 
 
 @pytest.fixture(scope="module")
-def two_pages(session):
-    return session.latex(TWO_PAGES)
+def two_pages(module_session):
+    return module_session.latex(TWO_PAGES)
 
 
 @pytest.fixture

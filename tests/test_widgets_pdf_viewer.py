@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from cocalc_magics import CoCalcSession
+from emulator_process import seeded_session
 from cocalc_magics.widgets import PdfViewer
 
 TWO_PAGES = r"""\documentclass{article}
@@ -27,25 +28,26 @@ TWO_ERRORS = "\\documentclass{article}\n\\begin{document}\nHello\n\\foo\n\n\\baz
 
 
 @pytest.fixture(scope="module")
-def session(emulator) -> CoCalcSession:
-    with_key = CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)
+def module_session(emulator) -> CoCalcSession:
+    """One session for the module's compiled documents, which are shared by its tests."""
+    with_key = seeded_session(emulator)
     yield with_key
     with_key.close()
 
 
 @pytest.fixture(scope="module")
-def two_pages(session):
-    return session.latex(TWO_PAGES)
+def two_pages(module_session):
+    return module_session.latex(TWO_PAGES)
 
 
 @pytest.fixture(scope="module")
-def fifty_pages(session):
-    return session.latex(FIFTY_PAGES)
+def fifty_pages(module_session):
+    return module_session.latex(FIFTY_PAGES)
 
 
 @pytest.fixture(scope="module")
-def two_errors(session):
-    return session.latex(TWO_ERRORS)
+def two_errors(module_session):
+    return module_session.latex(TWO_ERRORS)
 
 
 @pytest.fixture
