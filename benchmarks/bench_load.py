@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/bench_load.py [--clients 50]
 Prints requests, errors, requests/s, p50/p99 latency (overall and per kind of request) and the emulator's
 resident memory before and after a warm-up round and at the end. Exit status 1 on any error. The same
-run is tests/reliability/test_load.py (see tests/reliability/load.py for what each client does).
+run is tests/reliability/test_load.py (see benchmarks/load.py for what each client does).
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ import argparse
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-
-from cocalc_magics.local_emulator import start_local_emulator  # noqa: E402
-from load import run_load  # noqa: E402
+from cocalc_magics.local_emulator import start_local_emulator
+from load import run_load  # benchmarks/load.py, beside this script
 
 
 def main() -> int:

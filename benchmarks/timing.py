@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 
@@ -9,16 +10,18 @@ import time
 def interleaved_medians(calls, runs: int, warmup: int = 1) -> list[float]:
     """Median seconds of each call, alternating them so that background load falls on all alike.
 
-    The order rotates every round, so no call always runs right after the same neighbour (a curl
-    subprocess, say, leaves caches cold for whatever runs next).
+    Each round draws a fresh random order. Rotating a fixed order is not enough: it keeps each call's
+    neighbours, so one call would still run right after a curl subprocess (which leaves caches cold) in
+    most rounds.
     """
     for _ in range(warmup):
         for call in calls:
             call()
     samples = [[] for _ in calls]
-    for round_number in range(runs):
-        shift = round_number % len(calls)
-        for call, timings in list(zip(calls, samples))[shift:] + list(zip(calls, samples))[:shift]:
+    pairs = list(zip(calls, samples))
+    for _ in range(runs):
+        random.shuffle(pairs)
+        for call, timings in pairs:
             started = time.perf_counter()
             call()
             timings.append(time.perf_counter() - started)

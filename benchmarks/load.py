@@ -7,7 +7,7 @@ Half the clients are one seeded account, half the other. A mixed-up answer (anot
 another account's project, a PDF with another token) counts as an error, as does any exception. The
 emulator's resident memory is sampled before and after a warm-up and at the end.
 
-Used by tests/reliability/test_load.py and benchmarks/bench_load.py.
+Used by benchmarks/bench_load.py and tests/reliability/test_load.py.
 """
 
 from __future__ import annotations
