@@ -50,14 +50,16 @@ def _parent_and_name(fs: ProjectFilesystem, path: object) -> tuple[int, str, str
         host = fs.host_path(path)
     except PathOutsideProject as refusal:
         raise PathRefused(str(refusal)) from None
-    real = Path(os.path.realpath(host))
+    real = Path(os.path.realpath(host))  # again: a symlink may have been swapped in since host_path looked
     for tree in (fs.home, fs.root / "tmp"):
         tree_real = Path(os.path.realpath(tree))
-        if real.is_relative_to(tree_real) and real != tree_real:
+        if real == tree_real:
+            raise ProjectWriteError(f"EISDIR: illegal operation on a directory, open '{virtual}'")
+        if real.is_relative_to(tree_real):
             parts = real.relative_to(tree_real).parts
             break
     else:
-        raise ProjectWriteError(f"EISDIR: illegal operation on a directory, open '{virtual}'")
+        raise PathRefused(f"path '{path}' is outside the project")
     directory = os.open(tree_real, _DIRECTORY_FLAGS)
     try:
         for part in parts[:-1]:

@@ -41,6 +41,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import tornado.httputil
 import tornado.web
@@ -179,7 +180,8 @@ class UploadHandler(tornado.web.RequestHandler):
 
     def _query(self, name: str) -> str | list[str] | None:
         """Express's ``req.query[name]``: absent, one string, or an array when repeated."""
-        values = self.get_query_arguments(name, strip=False)
+        # parse_qs, not get_query_arguments: tornado turns control characters (NUL too) into spaces.
+        values = parse_qs(self.request.query, keep_blank_values=True).get(name)
         if not values:
             return None
         return values[0] if len(values) == 1 else values
@@ -212,7 +214,10 @@ class UploadHandler(tornado.web.RequestHandler):
         files: dict[str, list[tornado.httputil.HTTPFile]] = {}
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.lower().startswith("multipart/form-data"):
-            tornado.httputil.parse_body_arguments(content_type, b"".join(self._chunks), fields, files)
+            try:
+                tornado.httputil.parse_body_arguments(content_type, b"".join(self._chunks), fields, files)
+            except tornado.httputil.HTTPInputError as err:  # formidable's parse rejects: upload.ts's catch
+                raise UploadRefused(HUB_FAILED, str(err)) from None
         self._chunks = []
         parts = [part for group in files.values() for part in group]
         if len(parts) != 1:
