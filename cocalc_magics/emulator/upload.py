@@ -187,42 +187,13 @@ class UploadHandler(tornado.web.RequestHandler):
         return values[0] if len(values) == 1 else values
 
     def _receive(self, account_id: str) -> None:
-        project_id, compute_server_id = self._query("project_id"), self._query("compute_server_id")
-        path = self._query("path")
-        if path is None:
-            path = ""
-        if self._query("blob"):
-            raise UploadRefused(HUB_FAILED, "blob uploads are not implemented (as in CoCalc)")
-        try:
-            collaborator = isinstance(project_id, str) and self.ctx.is_collaborator(account_id, project_id)
-        except ApiError as err:
-            raise UploadRefused(HUB_FAILED, err.message) from None
-        if not collaborator or not isinstance(project_id, str):
-            raise UploadRefused(HUB_FAILED, "user must be collaborator on project")
-        if not isinstance(compute_server_id, str):
-            raise UploadRefused(HUB_FAILED, "compute_server_id must be given")
-        if not isinstance(path, str):
-            raise UploadRefused(HUB_FAILED, "path must be given")
+        project_id, compute_server_id, path = self._checked_query(account_id)
         fs = self.ctx.filesystem(project_id)
         try:
             fs.host_path(node_join(path, "x"))
-        except (PathOutsideProject, ValueError) as refusal:
+        except (PathOutsideProject, ValueError) as refusal:  # ValueError: a NUL byte
             raise UploadRefused(HUB_FAILED, str(refusal)) from None
-        if self._received > MAX_REQUEST_BYTES:
-            raise UploadRefused(HUB_FAILED, f"request body over {MAX_REQUEST_BYTES} bytes")
-        fields: dict[str, list[bytes]] = {}
-        files: dict[str, list[tornado.httputil.HTTPFile]] = {}
-        content_type = self.request.headers.get("Content-Type", "")
-        if content_type.lower().startswith("multipart/form-data"):
-            try:
-                tornado.httputil.parse_body_arguments(content_type, b"".join(self._chunks), fields, files)
-            except tornado.httputil.HTTPInputError as err:  # formidable's parse rejects: upload.ts's catch
-                raise UploadRefused(HUB_FAILED, str(err)) from None
-        self._chunks = []
-        parts = [part for group in files.values() for part in group]
-        if len(parts) != 1:
-            raise UploadRefused(HUB_FAILED, f"expected one file part in a multipart/form-data body, got {len(parts)}")
-        part = parts[0]
+        part, fields = self._one_file_part()
         index = _chunk_number(fields, "dzchunkindex", 0)
         count = _chunk_number(fields, "dztotalchunkcount", 1)
         if not 0 <= index < count <= MAX_CHUNK_COUNT:
@@ -231,10 +202,11 @@ class UploadHandler(tornado.web.RequestHandler):
         full_path = _field(fields, "fullPath")
         target = node_join(path, full_path if full_path is not None else filename)
         key = (str(self.ctx.data_dir), project_id, fs.virtual(target))
+        dzuuid = _field(fields, "dzuuid")
         _drop_idle_uploads()
         if index == 0:
-            self._start(key, fs, target, _field(fields, "dzuuid"), count, compute_server_id)
-        upload = self._continue(key, index, count, _field(fields, "dzuuid"))
+            self._start(key, fs, target, dzuuid, count, compute_server_id)
+        upload = self._continue(key, index, count, dzuuid)
         if upload.partial.size + len(part.body) > MAX_FILE_BYTES:
             _end_upload(key)
             raise UploadRefused(WRITE_FAILED, f"the file would be over {MAX_FILE_BYTES} bytes")
@@ -246,6 +218,45 @@ class UploadHandler(tornado.web.RequestHandler):
         except ProjectWriteError as failure:
             _end_upload(key)
             raise UploadRefused(WRITE_FAILED, str(failure)) from None
+
+    def _checked_query(self, account_id: str) -> tuple[str, str, str]:
+        """upload.ts's checks of the query, in its order: ``project_id``, ``compute_server_id``, ``path``."""
+        project_id, compute_server_id = self._query("project_id"), self._query("compute_server_id")
+        path = self._query("path")
+        if path is None:
+            path = ""
+        if self._query("blob"):
+            raise UploadRefused(HUB_FAILED, "blob uploads are not implemented (as in CoCalc)")
+        if not isinstance(project_id, str):
+            raise UploadRefused(HUB_FAILED, "user must be collaborator on project")
+        try:
+            if not self.ctx.is_collaborator(account_id, project_id):
+                raise UploadRefused(HUB_FAILED, "user must be collaborator on project")
+        except ApiError as err:  # not a uuid
+            raise UploadRefused(HUB_FAILED, err.message) from None
+        if not isinstance(compute_server_id, str):
+            raise UploadRefused(HUB_FAILED, "compute_server_id must be given")
+        if not isinstance(path, str):
+            raise UploadRefused(HUB_FAILED, "path must be given")
+        return project_id, compute_server_id, path
+
+    def _one_file_part(self) -> tuple[tornado.httputil.HTTPFile, dict[str, list[bytes]]]:
+        """formidable's parse of the body: the one file part, and the other fields."""
+        if self._received > MAX_REQUEST_BYTES:
+            raise UploadRefused(HUB_FAILED, f"request body over {MAX_REQUEST_BYTES} bytes")
+        fields: dict[str, list[bytes]] = {}
+        files: dict[str, list[tornado.httputil.HTTPFile]] = {}
+        content_type = self.request.headers.get("Content-Type", "")
+        body, self._chunks = b"".join(self._chunks), []  # one copy of the body in memory, not two
+        if content_type.lower().startswith("multipart/form-data"):
+            try:
+                tornado.httputil.parse_body_arguments(content_type, body, fields, files)
+            except tornado.httputil.HTTPInputError as err:  # formidable's parse rejects: upload.ts's catch
+                raise UploadRefused(HUB_FAILED, str(err)) from None
+        parts = [part for group in files.values() for part in group]
+        if len(parts) != 1:
+            raise UploadRefused(HUB_FAILED, f"expected one file part in a multipart/form-data body, got {len(parts)}")
+        return parts[0], fields
 
     def _start(self, key: tuple[str, str, str], fs: Any, target: str, dzuuid: str | None, count: int,
                compute_server_id: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from emulator_helpers import Api, basic
+from emulator_process import start_emulator
 
 BINARY = bytes(range(256)) * 41 + b"\x00\r\n--\r\n\x89PNG\r\n\x1a\n"  # every byte value, CRLFs, a fake boundary
 NOT_SIGNED_IN = "user must be signed in to upload files"
@@ -340,3 +341,33 @@ def test_symlinks_out_of_the_project_are_not_followed(ada, emulator, tmp_path):
     assert_failed(upload(emulator, project_id, b"x", filename="victim.png"), "Upload failed.")
     assert sorted(p.name for p in outside.iterdir()) == ["victim.png"]
     assert (outside / "victim.png").read_bytes() == b"precious"
+
+
+# -- fault injection reaches /upload too (for the client's reliability tests) -------------------------------------
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    running = start_emulator(tmp_path_factory.mktemp("faulty-upload"), "--enable-fault-injection")
+    yield running
+    running.stop()
+
+
+def arm(emulator, body: dict) -> None:
+    assert requests.post(f"{emulator.url}/_emulator/faults", json=body, timeout=10).status_code == 200
+
+
+def test_an_armed_502_answers_instead_of_the_upload(faulty):
+    api = Api(faulty.url, faulty.api_key)
+    project_id = running_project(api)
+    arm(faulty, {"endpoint": "upload", "fault": "502", "count": 1})
+    assert upload(faulty, project_id).status_code == 502
+    assert not (home(faulty, project_id) / "figs").exists()
+    assert upload(faulty, project_id).json() == {"status": "ok"}
+
+
+def test_a_project_stuck_starting_has_no_upload_service(faulty):
+    api = Api(faulty.url, faulty.api_key)
+    project_id = api.new_project()
+    arm(faulty, {"project_id": project_id, "stuck": "starting"})
+    assert_failed(upload(faulty, project_id), "Upload failed: upload service not running.")
+    arm(faulty, {"clear": True})

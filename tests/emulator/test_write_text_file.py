@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from emulator_helpers import Api, basic
+from emulator_process import start_emulator
 
 ENDPOINT = "projects/write-text-file"
 
@@ -244,3 +245,18 @@ def test_a_symlink_swapped_in_after_the_check_is_not_followed(tmp_path, monkeypa
     with pytest.raises(project_writer.ProjectWriteError):
         project_writer.PartialFile(fs, "figs/x.png")
     assert list(outside.iterdir()) == []
+
+
+def test_when_the_hub_gives_up_on_the_project_the_answer_is_an_empty_object(tmp_path):
+    # callProjectMessage rejects with the bare string "timeout", and {error: err.message} of it is {}.
+    running = start_emulator(tmp_path / "impatient", "--project-call-timeout", "1", "--enable-fault-injection")
+    try:
+        api = Api(running.url, running.api_key)
+        project_id = api.new_project()
+        faults = requests.post(f"{running.url}/_emulator/faults", json={"project_id": project_id,
+                                                                       "stuck": "starting"}, timeout=10)
+        assert faults.status_code == 200
+        assert api.call(ENDPOINT, {"project_id": project_id, "path": "late.txt", "content": "x"}) == {}
+        assert not (home(running, project_id) / "late.txt").exists()
+    finally:
+        running.stop()
