@@ -104,6 +104,12 @@ def test_a_backslash_path_keeps_only_the_last_part_as_formidable_does(ada, emula
     assert (home(emulator, project_id) / "figs" / "w.png").read_bytes() == b"w"
 
 
+def test_a_non_ascii_file_name_is_kept_as_utf8(ada, emulator):
+    project_id = running_project(ada)
+    assert upload(emulator, project_id, b"u", filename="Grüße π (2).png").json() == {"status": "ok"}
+    assert (home(emulator, project_id) / "figs" / "Grüße π (2).png").read_bytes() == b"u"
+
+
 def test_a_new_upload_replaces_the_old_file(ada, emulator):
     project_id = running_project(ada)
     upload(emulator, project_id, b"first version, longer")
@@ -371,3 +377,20 @@ def test_a_project_stuck_starting_has_no_upload_service(faulty):
     arm(faulty, {"project_id": project_id, "stuck": "starting"})
     assert_failed(upload(faulty, project_id), "Upload failed: upload service not running.")
     arm(faulty, {"clear": True})
+
+
+def test_unfinished_uploads_are_bounded_and_finishing_them_frees_room(faulty):
+    api = Api(faulty.url, faulty.api_key)
+    project_id = running_project(api)
+    started = []
+    for number in range(64):
+        fields = dz_fields(f"u{number}", 0, 2, 2)
+        assert upload(faulty, project_id, b"a", filename=f"f{number}.bin", fields=fields).status_code == 200
+        started.append(number)
+    assert_failed(upload(faulty, project_id, b"a", filename="one-too-many.bin", fields=dz_fields("x", 0, 2, 2)),
+                  "Upload failed.")
+    for number in started:
+        fields = dz_fields(f"u{number}", 1, 2, 2)
+        assert upload(faulty, project_id, b"b", filename=f"f{number}.bin", fields=fields).status_code == 200
+    assert (home(faulty, project_id) / "figs" / "f63.bin").read_bytes() == b"ab"
+    assert upload(faulty, project_id, b"c", filename="room-again.bin").json() == {"status": "ok"}
