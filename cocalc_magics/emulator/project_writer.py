@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from .filesystem import PathOutsideProject, ProjectFilesystem
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_MODE = 0o666  # Node's default for fs.writeFile / createWriteStream (the umask applies)
+# JSON can carry a lone surrogate ("\ud800"); Node's UTF-8 encoder writes U+FFFD for it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ProjectWriteError(Exception):
@@ -91,7 +94,7 @@ def write_text_file(fs: ProjectFilesystem, path: object, content: object) -> Non
         handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
                          _NEW_FILE_MODE, dir_fd=directory)
         with os.fdopen(handle, "wb") as out:
-            out.write(content.encode("utf-8", errors="surrogatepass"))
+            out.write(_LONE_SURROGATE.sub("\ufffd", content).encode("utf-8"))
     except OSError as err:
         raise ProjectWriteError(f"{_code(err)}: {err.strerror}, open '{virtual}'") from None
     finally:

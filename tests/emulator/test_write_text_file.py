@@ -69,6 +69,12 @@ def test_unicode_content_is_written_as_utf8(ada, emulator):
     assert (home(emulator, project_id) / "u.tex").read_bytes() == text.encode("utf-8")
 
 
+def test_a_lone_surrogate_becomes_the_replacement_character_as_in_node(ada, emulator):
+    project_id = ada.new_project()
+    ada.call(ENDPOINT, {"project_id": project_id, "path": "s.tex", "content": "a\ud800b"})
+    assert (home(emulator, project_id) / "s.tex").read_bytes() == b"a\xef\xbf\xbdb"
+
+
 def test_starts_a_stopped_project(ada):
     project_id = ada.new_project()
     assert ada.state(project_id) == "opened"
