@@ -9,8 +9,8 @@ Follows ``hub/servers/app/upload.ts`` (an Express route, not a Next API route), 
   not a project the caller collaborates on (a project key counts for its own project), ``compute_server_id`` not
   given, ``path`` not a string, or a body formidable refuses: **500** ``upload failed``.
 - The body is ``multipart/form-data`` with one file part (formidable). The file lands at
-  ``join(path, fields.fullPath ?? originalFilename)``, relative to HOME. Formidable keeps the file name up to its
-  last backslash only.
+  ``join(path, fields.fullPath ?? originalFilename)``, relative to HOME. Formidable keeps only what follows the
+  file name's last backslash.
 - Dropzone's chunk fields (``dzuuid``, ``dzchunkindex``, ``dztotalchunkcount``, ...) split one file over several
   requests, sent one after the other (CoCalc's Dropzone has ``parallelChunkUploads: false`` and the server appends
   chunks in arrival order). Chunk 0 starts the write, the last one (``index == count - 1``) finishes it; a part
@@ -22,11 +22,14 @@ Follows ``hub/servers/app/upload.ts`` (an Express route, not a Next API route), 
 
 Emulator-only, so that no request can write outside its project or fill the disk:
 
-- A request body over 64 MiB (CoCalc's chunks are 8 MB; formidable's own cap is 200 MiB) is ``upload failed``.
+- A request body over 64 MiB (CoCalc's Dropzone sends 8 MB chunks; formidable's default cap is 200 MiB) is
+  ``upload failed``.
 - Chunk numbers must be whole numbers with ``0 <= index < count <= 10000`` (else ``upload failed``), and chunks
   must come in order: a chunk that is not the next one of an upload under way, a second chunk 0 for the same
-  ``dzuuid``, or a file over 1 GiB ends that upload (``Upload failed.``); nothing reaches the target.
-- At most 64 unfinished uploads; one idle for 10 minutes (Dropzone's per-chunk timeout) is dropped.
+  ``dzuuid``, or a file over 1 GiB (CoCalc's browser allows 50 GB) ends that upload (``Upload failed.``);
+  nothing reaches the target.
+- At most 64 unfinished uploads; one idle for 10 minutes is dropped with its partial file (CoCalc's Dropzone gives
+  a chunk 100 s; its hub waits up to a week for the rest of a file).
 - ``path`` and the file name go through the project's writer (``project_writer``): ``..``, absolute paths outside
   HOME and /tmp, symlinks out of the project and NUL bytes are refused (``upload failed`` for ``path`` itself,
   ``Upload failed.`` for the file name), and the reason is logged.
