@@ -5,6 +5,7 @@ from __future__ import annotations
 import tornado.web
 
 from . import accounts, blobs, conat, exec_api, faults, latex, projects, user_query
+from . import upload, write_text_file
 from .context import Context
 from .handler import answer_not_found
 
@@ -21,6 +22,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
     routes = [
         *projects.ROUTES, *user_query.ROUTES, *exec_api.ROUTES, *latex.ROUTES,
         *accounts.ROUTES, *conat.ROUTES, *blobs.ROUTES,
+        *write_text_file.ROUTES, *upload.ROUTES,
         # Registered only when fault injection is on; otherwise the path is Next's 404 like any other.
         *(faults.ROUTES if ctx.faults is not None else []),
     ]
