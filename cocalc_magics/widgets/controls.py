@@ -234,8 +234,8 @@ class ProjectControls(WidgetView):
         state = self.session.state(row.project_id)
         row.state = state
         if state.is_changing:
-            return (f"{action} refused: {row.project.short_id} is {state.state} (a change started elsewhere, "
-                    f"e.g. by a %cocalc_ magic); try again when it is done")
+            return (f"{action} refused: {row.project.short_id} is still {state.state} (a change started "
+                    "elsewhere, e.g. by a %cocalc_ magic); try again when it is done")
         return None
 
     def wait(self, timeout: float | None = None) -> None:

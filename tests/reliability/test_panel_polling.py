@@ -186,7 +186,7 @@ def test_a_click_during_a_magics_wait_on_the_project_is_refused_in_one_line(sess
         row.stop_button.click()
         assert wait_until(lambda: not row.busy, timeout=5)
         message = row.status.value
-        assert f"stop refused: {row.project.short_id} is starting (a change started elsewhere" in message
+        assert f"stop refused: {row.project.short_id} is still starting (a change started elsewhere" in message
         assert "\n" not in message and "Timeout" not in message
     finally:
         magic.join(timeout=30)
