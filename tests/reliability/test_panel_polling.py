@@ -13,13 +13,18 @@ import time
 import uuid
 
 import pytest
+from secret_guard import register_secret
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics.local_emulator import start_local_emulator
 from cocalc_magics.widgets import ProjectControls
 from cocalc_magics.widgets.controls import IDLE_AFTER_SECONDS, IDLE_POLL_SECONDS
-from cocalc_magics.widgets.visibility import OFF_SCREEN, ON_SCREEN, SILENCE_SECONDS, UNKNOWN
-from secret_guard import register_secret
+from cocalc_magics.widgets.visibility import (
+    OFF_SCREEN,
+    ON_SCREEN,
+    SILENCE_SECONDS,
+    UNKNOWN,
+)
 
 FAST_POLLING = {"poll_min": 0.05, "poll_max": 0.3}
 # Long enough that a click surely lands while a start is under way.
