@@ -20,7 +20,7 @@ from ..client import one_line
 from ..models import LatexResult
 from . import static
 from .base import SharedParts, WidgetView
-from .rendering import PdfPages
+from .rendering import PdfPages, PreviewLimitError, PreviewLimits
 
 DEFAULT_DPI = 100
 ZOOM_LEVELS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
@@ -33,11 +33,14 @@ class PdfViewer(WidgetView):
     """Previous / next, "page x of N", zoom, a download link, the compile summary, errors and log.
 
     ``source`` is a :class:`LatexResult` (its PDF is fetched from the blob URL on first display) or the
-    bytes of a PDF. ``dpi`` is the resolution at 100 % zoom. The widget's parts (``next_button``,
+    bytes of a PDF. ``dpi`` is the resolution at 100 % zoom. ``limits`` bound what is rendered (see
+    :class:`PreviewLimits`); a page rendered smaller than asked is said so under the summary (``notice``).
+    The widget's parts (``next_button``,
     ``page_label``, ``image`` ...) exist once ``widget`` has been built, on first display or access.
     """
 
-    def __init__(self, source: LatexResult | bytes, dpi: float = DEFAULT_DPI, *, page: int = 1, zoom: float = 1.0):
+    def __init__(self, source: LatexResult | bytes, dpi: float = DEFAULT_DPI, *, page: int = 1, zoom: float = 1.0,
+                 limits: PreviewLimits | None = None):
         if isinstance(source, LatexResult):
             self.result, self._pdf = source, None
         elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -49,7 +52,9 @@ class PdfViewer(WidgetView):
         self.dpi = float(dpi)
         self.page = page
         self.zoom = _check_zoom(zoom)
+        self.limits = limits or PreviewLimits()
         self.problem: str | None = None
+        self.notice: str | None = None
         self._pages: PdfPages | None = None
         self._opened = False
         # The widget's parts, set when the widget is built.
@@ -71,7 +76,9 @@ class PdfViewer(WidgetView):
             try:
                 data = self._pdf if self.result is None else self.result.pdf
                 if data:
-                    self._pages = PdfPages(data)
+                    self._pages = PdfPages(data, limits=self.limits)
+            except PreviewLimitError as error:
+                self.problem = str(error)
             except ImportError:
                 self.problem = "page previews need pypdfium2 and Pillow (pip install pypdfium2 pillow)"
             except Exception as error:  # a fetch or a broken PDF is shown in the viewer, as one line
@@ -90,10 +97,14 @@ class PdfViewer(WidgetView):
         return self.pages.renders if self.pages is not None else 0
 
     def page_png(self, page: int | None = None, zoom: float | None = None) -> bytes | None:
-        """PNG bytes of a page (default: the current one) at a zoom (default: the current one)."""
+        """PNG bytes of a page (default: the current one) at a zoom (default: the current one); a page
+        rendered smaller than asked (see :class:`PreviewLimits`) is said so in ``notice``."""
         if self.pages is None or self.pages.count == 0:
             return None
-        return self.pages.png(self.page if page is None else page, self._scale(self.zoom if zoom is None else zoom))
+        page = self.page if page is None else page
+        rendered = self.pages.rendered(page, self._scale(self.zoom if zoom is None else zoom))
+        self.notice = _notice(self.pages, page, rendered)
+        return rendered.png
 
     def _scale(self, zoom: float) -> float:
         return self.dpi / 72 * zoom
@@ -101,12 +112,17 @@ class PdfViewer(WidgetView):
     def _rendered_or_reported(self, page: int, zoom: float) -> bytes | None:
         """A page's PNG, or None with the reason in the summary line: a display must not raise."""
         try:
-            return self.page_png(page, zoom)
+            png = self.page_png(page, zoom)
         except Exception as error:
             self.problem = f"page {page} could not be rendered: {type(error).__name__}: {one_line(str(error), 160)}"
-            if self.summary is not None:
-                self.summary.value = static.summary_html(self.result, self.page_count, self.problem)
-            return None
+            self.notice, png = _notice(self.pages, page, None), None
+        if self.summary is not None:
+            self.summary.value = self._summary_html()
+        return png
+
+    def _summary_html(self) -> str:
+        count = self.page_count if self.pages is not None else None
+        return static.summary_html(self.result, count, self.problem, self.notice)
 
     # -- navigation and zoom (what the buttons call) ---------------------------------------------------------
 
@@ -139,8 +155,8 @@ class PdfViewer(WidgetView):
         count = pages.count if pages is not None else None
         png = self._rendered_or_reported(1, 1.0) if count else None
         png_base64 = base64.b64encode(png).decode("ascii") if png else None
-        data = {"text/plain": static.pdf_text(self.result, count, self.problem),
-                "text/html": static.pdf_html(self.result, count, png_base64, self.problem)}
+        data = {"text/plain": static.pdf_text(self.result, count, self.problem, self.notice),
+                "text/html": static.pdf_html(self.result, count, png_base64, self.problem, self.notice)}
         if png_base64:
             data["image/png"] = png_base64
         return data
@@ -150,8 +166,7 @@ class PdfViewer(WidgetView):
 
         count = self.page_count  # fetches the PDF, or records why it cannot be shown
         parts = SharedParts(w)
-        self.summary = self._html(w, parts, static.summary_html(
-            self.result, count if self.pages is not None else None, self.problem))
+        self.summary = self._html(w, parts, self._summary_html())
         self.previous_button = self._button(w, parts, "Previous", "chevron-left", "previous page", "previous")
         self.next_button = self._button(w, parts, "Next", "chevron-right", "next page", "next")
         self.zoom_out_button = self._button(w, parts, "", "search-minus", "zoom out", "zoom-out")
@@ -238,6 +253,19 @@ def latex_display_bundle(result: LatexResult | bytes, dpi: float = DEFAULT_DPI) 
     """What ``display()`` of a fresh :class:`PdfViewer` sends: the widget view (when ipywidgets is
     installed) next to ``image/png`` of page 1, ``text/html`` and ``text/plain``."""
     return PdfViewer(result, dpi).display_bundle()
+
+
+def _notice(pages: PdfPages | None, page: int, rendered) -> str | None:
+    """What the viewer shows less of than the PDF has: pages beyond the limit, a page scaled down."""
+    notes = []
+    if pages is not None and pages.total_count > pages.count:
+        notes.append(f"showing the first {pages.count:,} of {pages.total_count:,} pages")
+    if rendered is not None and rendered.scaled_down:
+        width, height = rendered.size
+        notes.append(f"page {page} is shown at {rendered.scale / rendered.requested_scale:.0%} of the size asked for "
+                     f"({width:,} x {height:,} px; pages are rendered within "
+                     f"{pages.limits.page_pixels / 1e6:g} megapixels)")
+    return "; ".join(notes) or None
 
 
 def _check_zoom(zoom: float) -> float:

@@ -106,12 +106,16 @@ def compile_summary(result: LatexResult | None, page_count: int | None) -> str:
     return " · ".join(parts)
 
 
-def summary_html(result: LatexResult | None, page_count: int | None, problem: str | None = None) -> str:
+def summary_html(result: LatexResult | None, page_count: int | None, problem: str | None = None,
+                 notice: str | None = None) -> str:
+    """The summary line, then the problem (red) and what is shown smaller than the PDF has (grey)."""
     ok = result is None or result.ok
     mark = "<span style='color:#2e7d32'>✓</span>" if ok else "<span style='color:#c62828'>✗</span>"
     problem_html = (f"<div style='color:#c62828'>{html.escape(problem)}</div>" if problem else "")
+    notice_html = (f"<div class='cocalc-pdf-notice' style='opacity:0.75'>{html.escape(notice)}</div>"
+                   if notice else "")
     summary = html.escape(compile_summary(result, page_count))
-    return f"<div class='cocalc-pdf-summary'>{mark} {summary}{problem_html}</div>"
+    return f"<div class='cocalc-pdf-summary'>{mark} {summary}{problem_html}{notice_html}</div>"
 
 
 def download_link_html(url: str | None) -> str:
@@ -140,9 +144,9 @@ def page_label(page: int, page_count: int) -> str:
 
 
 def pdf_html(result: LatexResult | None, page_count: int | None, png_base64: str | None,
-             problem: str | None = None) -> str:
+             problem: str | None = None, notice: str | None = None) -> str:
     """Summary, page 1 as an inline image, the download link, and the errors and log in <details>."""
-    parts = [summary_html(result, page_count, problem)]
+    parts = [summary_html(result, page_count, problem, notice)]
     if png_base64 and page_count:
         parts.append(f"<div><img src='data:image/png;base64,{png_base64}' alt='{page_label(1, page_count)}' "
                      "style='max-width:100%;border:1px solid #ddd'></div>")
@@ -157,10 +161,10 @@ def pdf_html(result: LatexResult | None, page_count: int | None, png_base64: str
     return f"<div class='cocalc-pdf-static'>{''.join(parts)}</div>"
 
 
-def pdf_text(result: LatexResult | None, page_count: int | None, problem: str | None = None) -> str:
+def pdf_text(result: LatexResult | None, page_count: int | None, problem: str | None = None,
+             notice: str | None = None) -> str:
     lines = [compile_summary(result, page_count)]
-    if problem:
-        lines.append(problem)
+    lines.extend(line for line in (problem, notice) if line)
     if result is not None:
         lines.extend(str(error) for error in result.errors)
         if result.url:

@@ -48,9 +48,16 @@ class LabServer:
     url: str
     token: str
     log_path: Path
+    app: str = "lab"
 
     def lab_url(self, notebook: str) -> str:
         return f"{self.url}/lab/tree/{notebook}?reset&token={self.token}"
+
+    def notebook_url(self, notebook: str) -> str:
+        """The notebook opened in this server's front end: JupyterLab, or Notebook 7's one-notebook page."""
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{notebook}?token={self.token}"
+        return self.lab_url(notebook)
 
 
 def _free_port() -> int:
@@ -61,8 +68,9 @@ def _free_port() -> int:
 
 @contextmanager
 def running_jupyterlab(root_dir: Path, work_dir: Path, kernel_env: dict[str, str],
-                       startup_timeout: float = 60.0):
-    """Start ``jupyter lab`` serving ``root_dir``; its kernels inherit ``kernel_env``."""
+                       startup_timeout: float = 60.0, app: str = "lab"):
+    """Start ``jupyter lab`` (or, with ``app="notebook"``, Notebook 7) serving ``root_dir``; its kernels
+    inherit ``kernel_env``."""
     token, port = secrets.token_hex(16), _free_port()
     env = {**os.environ, **kernel_env}
     for variable in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
@@ -72,14 +80,16 @@ def running_jupyterlab(root_dir: Path, work_dir: Path, kernel_env: dict[str, str
     settings_dir = work_dir / "app-settings"
     settings_dir.mkdir(parents=True, exist_ok=True)
     (settings_dir / "overrides.json").write_text(json.dumps(NO_NEWS))
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+    module, app_class = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}[app]
+    command = [sys.executable, "-m", module, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={root_dir}", "--LabApp.expose_app_in_browser=True",
-               f"--LabApp.app_settings_dir={settings_dir}", f"--LabApp.workspaces_dir={work_dir / 'workspaces'}"]
+               f"--ServerApp.root_dir={root_dir}", f"--{app_class}.expose_app_in_browser=True",
+               f"--{app_class}.app_settings_dir={settings_dir}",
+               f"--{app_class}.workspaces_dir={work_dir / 'workspaces'}"]
     log_path = work_dir / "jupyterlab.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root_dir)
-    server = LabServer(f"http://127.0.0.1:{port}", token, log_path)
+    server = LabServer(f"http://127.0.0.1:{port}", token, log_path, app)
     try:
         _wait_until_serving(server, process, startup_timeout)
         yield server
@@ -119,8 +129,20 @@ def headless_chromium(viewport=(1300, 1700)):
             browser.close()
 
 
+# Notebook 7 has no status bar: ask the app whether the notebook's kernel is connected and idle.
+KERNEL_READY_JS = """() => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = widget && widget.sessionContext && widget.sessionContext.session
+                 && widget.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
+}"""
+
+
 def open_notebook_and_run_all(page, server: LabServer, notebook: str, timeout_ms: int = 60_000) -> None:
-    """Open a notebook in Lab, wait for its kernel to be attached and idle, then run all its cells."""
-    page.goto(server.lab_url(notebook))
-    page.get_by_text(KERNEL_IDLE).first.wait_for(timeout=timeout_ms)
+    """Open a notebook, wait for its kernel to be attached and idle, then run all its cells."""
+    page.goto(server.notebook_url(notebook))
+    if server.app == "lab":
+        page.get_by_text(KERNEL_IDLE).first.wait_for(timeout=timeout_ms)
+    else:
+        page.wait_for_function(KERNEL_READY_JS, timeout=timeout_ms)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

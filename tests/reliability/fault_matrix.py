@@ -185,7 +185,8 @@ def _panel_button(action: str) -> Callable[[Any, str | None, Any], Seen]:
         button.click()
         panel.wait(timeout=60)
         text = _status_text(row.status.value)
-        if text.startswith(f"{action} failed"):
+        # A project stuck in a transition is refused at once, in one line, rather than waited on.
+        if text.startswith((f"{action} failed", f"{action} refused")):
             return Seen(text)
         return Seen(None) if text.startswith(("started", "stopped", "restarted")) else Seen(f"status: {text!r}")
 
