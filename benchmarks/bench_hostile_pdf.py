@@ -9,13 +9,11 @@ Run: .venv/bin/python benchmarks/bench_hostile_pdf.py [--before CHECKOUT]
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+from hostile_pdf import measure_in_fresh_process  # benchmarks/hostile_pdf.py, beside this script
 
-from hostile_pdf import measure_in_fresh_process
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

@@ -86,4 +86,4 @@ def _measure(checkout: Path) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_measure(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2])))
+    print(json.dumps(_measure(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1])))
