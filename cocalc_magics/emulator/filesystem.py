@@ -8,8 +8,8 @@ container is ``DATA/projects/<project_id>/``, so ``/tmp/d.tex`` lives at
 A CoCalc user can only write under HOME and ``/tmp``; the emulator allows exactly those
 two trees and refuses any path param that leaves them after resolving ``..`` and
 symlinks, so an API call can never make the emulator touch a file outside the project.
-(Commands run by ``exec`` are ordinary host processes and can reach further; that is
-inherent in running them at all, and is why remote binds refuse ``exec`` by default.)
+Processes of the project (``exec``, latex) run under bubblewrap (see ``sandbox``) and see
+the same two trees, at the same paths, and nothing writable besides.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class ProjectFilesystem:
         self.home = self.root / HOME.lstrip("/")
 
     def ensure(self) -> None:
+        if not self.root.exists():
+            self.root.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
 

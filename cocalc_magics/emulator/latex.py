@@ -18,6 +18,12 @@ Follows ``pages/api/v2/latex.ts`` step by step:
    gives ``.../blobs//tmp/d.pdf?...``, and is absent when there is no PDF.
 5. Finally, for a path starting ``/tmp``, remove ``<path without .tex>.*``.
 
+Emulator-only hardening (it runs on the user's machine): the default command is run as an argv, never through
+a shell, so no file name can run anything (error texts still show CoCalc's command string); ``timeout`` must
+be a number of at least 5 s (CoCalc's schema for this endpoint) and the process tree dies at the limit; the
+compile output kept is capped at ``exec``'s default cap and says so; the ``/tmp`` clean-up decides on the
+normalised path (``/tmp/../home/user/x.tex`` is a home file and is kept).
+
 The ``ttl`` param is ignored: project blobs always live 1 day. If the hub gives up on the
 project (60 s) the handler's ``{error: err.message}`` of a bare string serialises as ``{}``.
 """
@@ -25,7 +31,9 @@ project (60 s) the handler's ``{error: err.message}`` of a bare string serialise
 from __future__ import annotations
 
 import glob
+import math
 import os
+import re
 import uuid
 from typing import Any
 
@@ -34,10 +42,36 @@ from .context import ApiError
 from .execute import project_exec
 from .filesystem import PathOutsideProject, ProjectFilesystem
 from .handler import ApiHandler
-from .jsutil import UNDEFINED, nullish, truthy
+from .jsutil import UNDEFINED, js_number, nullish, truthy
 from .projects import ProjectCallTimeout, new_project, projects_for_listing
 
 MAX_PDF_BYTES = 10 * 1000 * 1000  # COCALC_PROJECT_MAX_FILE_SIZE_MB = 10, in units of 1000*1000
+DEFAULT_LATEX_ARGV = ["latexmk", "-pdf", "-f", "-g", "-bibtex", "-deps", "-interaction=nonstopmode"]
+MIN_TIMEOUT_S = 5  # CoCalc's API schema for latex: timeout is a number, min 5
+
+
+# latexmk runs pdflatex through a shell with the file name in double quotes (its $quote_filenames), where
+# these still mean something; refused in the default command's file name rather than run.
+_SHELL_ACTIVE_IN_DOUBLE_QUOTES = re.compile(r'["$`\\]|[\x00-\x1f\x7f]')
+
+
+def default_latex_argv(filename: str) -> list[str]:
+    """CoCalc's default command as an argv (no shell of ours); ApiError for a name latexmk cannot take safely."""
+    if _SHELL_ACTIVE_IN_DOUBLE_QUOTES.search(filename):
+        raise ApiError("the file name must not contain a double quote, $, `, \\ or a control character "
+                       "(latexmk hands it to a shell); rename the file")
+    # A leading "-" would make the name an option of latexmk (-e runs Perl code).
+    return [*DEFAULT_LATEX_ARGV, f"./{filename}" if filename.startswith("-") else filename]
+
+
+def latex_timeout(value: Any) -> float:
+    """The compile's limit in seconds: 30 when absent, else a number of at least 5 (or ApiError)."""
+    if nullish(value):
+        return 30
+    seconds = None if isinstance(value, bool) or (isinstance(value, str) and not value.strip()) else js_number(value)
+    if seconds is None or math.isnan(seconds) or seconds < MIN_TIMEOUT_S:
+        raise ApiError(f"timeout must be a number of seconds, at least {MIN_TIMEOUT_S}")
+    return seconds
 
 
 def path_split(path: str) -> tuple[str, str]:
@@ -66,8 +100,15 @@ def read_file_from_project(fs: ProjectFilesystem, path: str) -> tuple[dict, byte
     return {"event": "file_read_from_project", "id": message_id}, data
 
 
+def in_project_tmp(fs: ProjectFilesystem, path: str) -> bool:
+    """Whether ``path`` names a file in the project's /tmp once ``..`` are resolved (not by its text)."""
+    return fs.virtual(path).startswith("/tmp/")
+
+
 def remove_tmp_outputs(fs: ProjectFilesystem, tex_path: str) -> None:
     """``rm <path without .tex>.*``, done in Python so it can only touch the project's /tmp."""
+    if not in_project_tmp(fs, tex_path):
+        return
     stem = str(fs.host_path(tex_path))[: -len(".tex")]
     for match in glob.glob(glob.escape(stem) + ".*"):
         if os.path.isfile(match) or os.path.islink(match):
@@ -103,6 +144,9 @@ class LatexHandler(ApiHandler):
         command = self.param("command")
         if not nullish(command) and not self.ctx.allow_exec:
             raise ApiError(self.ctx.exec_refusal)
+        latex_timeout(self.param("timeout"))
+        if nullish(command) and not only_read_pdf:
+            default_latex_argv(filename)
         try:
             return await self._compile_and_read(fs, project_id, path, directory, filename, only_read_pdf)
         except ProjectCallTimeout:
@@ -132,13 +176,13 @@ class LatexHandler(ApiHandler):
                 if not nullish(content):
                     self._write_text_file(fs, path, content)
                 command = self.param("command")
-                timeout = self.param("timeout")
-                mesg = {
-                    "timeout": 30 if nullish(timeout) else timeout,
-                    "path": directory,
-                    "command": (f"latexmk -pdf -f -g -bibtex -deps -interaction=nonstopmode {filename}"
-                                if nullish(command) else command),
-                }
+                mesg = {"timeout": latex_timeout(self.param("timeout")), "path": directory}
+                if nullish(command):
+                    # An argv: the file name is one argument whatever it holds (; $( ) ` newline ...).
+                    mesg["_argv"] = default_latex_argv(filename)
+                    mesg["command"] = " ".join(mesg["_argv"])  # only how CoCalc's texts show it
+                else:
+                    mesg["command"] = command
                 compile_reply = await self.ctx.control.call(project_id, project_exec(fs, mesg))
             pdf_path = path[:-4] + ".pdf"
             pdf, data = await self.ctx.control.call(project_id, _read(fs, pdf_path))
@@ -148,8 +192,7 @@ class LatexHandler(ApiHandler):
                 url = f"{self.ctx.site_url}/blobs/{pdf_path}?uuid={pdf['data_uuid']}"
             return {"compile": compile_reply, "url": url, "pdf": pdf}
         finally:
-            if path.startswith("/tmp"):
-                remove_tmp_outputs(fs, path)
+            remove_tmp_outputs(fs, path)
 
     @staticmethod
     def _write_text_file(fs: ProjectFilesystem, path: str, content: Any) -> None:
