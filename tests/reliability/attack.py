@@ -12,7 +12,7 @@ import os
 import secrets
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -24,12 +24,13 @@ from secret_guard import register_secret
 
 @dataclass
 class Exposed:
-    emulator: object          # cocalc_magics.local_emulator.LocalEmulator
-    ada: Api
-    grace: Api
-    env_key: str              # what the emulator's own environment held as COCALC_API_KEY at start
-    config_file: Path         # the user's config file, holding config_key
-    config_key: str
+    emulator: object = field(repr=False)  # cocalc_magics.local_emulator.LocalEmulator
+    ada: Api = field(repr=False)
+    grace: Api = field(repr=False)
+    # (kept out of the repr: pytest prints fixtures in failure reports, and the secret guard would fail them)
+    env_key: str = field(repr=False)     # what the emulator's own environment held as COCALC_API_KEY at start
+    config_file: Path = field(repr=False)  # the user's config file, holding config_key
+    config_key: str = field(repr=False)
 
     @property
     def pid(self) -> int:
