@@ -144,8 +144,6 @@ def _write_identity(work_dir: Path) -> Path:
     (identity / "passwd").write_text(f"user:x:{uid}:{gid}:CoCalc project user:{HOME}:/bin/bash\n"
                                      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
     (identity / "group").write_text(f"user:x:{gid}:\nnogroup:x:65534:\n")
-    for name in ("passwd", "group"):
-        os.chmod(identity / name, 0o644)
     return identity
 
 

@@ -59,6 +59,9 @@ def start_exposed(tmp: Path, *extra_args: str) -> Exposed:
                    env_key, config_file, config_key)
 
 
+WHOAMI = {"query": {"accounts": {"account_id": None}}}  # what the client's whoami asks (user-query)
+
+
 def processes_matching(text: str) -> list[int]:
     """Live (not zombie) processes whose command line contains ``text``."""
     found = []

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from attack import Exposed, kill_leftovers, processes_matching, start_exposed, wait_until_gone
+from attack import WHOAMI, Exposed, kill_leftovers, processes_matching, start_exposed, wait_until_gone
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
@@ -109,8 +109,9 @@ def test_a_flooding_document_stops_at_the_file_cap_while_others_are_answered(exp
     def other_account() -> None:
         while not stop.is_set():
             began = time.monotonic()
-            requests.post(f"{exposed.emulator.url}/api/v2/whoami", timeout=10,
-                          auth=(exposed.emulator.second["api_key"], ""))
+            reply = requests.post(f"{exposed.emulator.url}/api/v2/user-query", json=WHOAMI, timeout=10,
+                                  auth=(exposed.emulator.second["api_key"], ""))
+            assert reply.json()["query"]["accounts"]["account_id"] == exposed.emulator.second["account_id"]
             answers.append(time.monotonic() - began)
             time.sleep(0.2)
 
