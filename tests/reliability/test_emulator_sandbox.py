@@ -16,12 +16,15 @@ import secrets
 import pytest
 
 from attack import Exposed, read_probe, start_exposed
+from emulator_helpers import Api
+from lab import start_test_emulator
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
 
 @pytest.fixture(scope="module")
 def exposed(tmp_path_factory) -> Exposed:
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed")  # `make test` installs it
     running = start_exposed(tmp_path_factory.mktemp("sandbox"))
     yield running
     running.emulator.stop()
@@ -128,3 +131,32 @@ def test_the_environment_holds_no_secret_of_the_emulator(exposed, attacker):
     assert leaked(exposed.secrets(), reply["stdout"]) == []
     assert "COCALC" not in reply["stdout"]
     assert "openin_any=p" in reply["stdout"] and "shell_escape=f" in reply["stdout"]
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["refused", "--allow-unsandboxed-exec"])
+def test_without_bubblewrap_exec_is_refused_unless_allowed(tmp_path, allowed):
+    bin_dir = tmp_path / "bin"  # a PATH with the tools exec needs, but no bwrap
+    bin_dir.mkdir()
+    for tool in ("bash", "echo", "prlimit"):
+        if shutil.which(tool):
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+    log = tmp_path / "emulator.log"
+    with pytest.MonkeyPatch.context() as patch, log.open("w") as stderr:
+        patch.setenv("PATH", str(bin_dir))
+        running = start_test_emulator(tmp_path / "data", *(["--allow-unsandboxed-exec"] if allowed else []),
+                                      stderr=stderr)
+    try:
+        reply = Api(running.url, running.api_key).call("exec", {"project_id": running.project_id,
+                                                                "command": "echo", "args": ["ran"]})
+        custom = Api(running.url, running.api_key).call("latex", {"project_id": running.project_id,
+                                                                  "path": "c.tex", "command": "true"})
+    finally:
+        running.stop()
+    warnings = [line for line in log.read_text().splitlines() if "NOT sandboxed" in line]
+    assert len(warnings) == 1 and "bubblewrap (bwrap) is not installed" in warnings[0]
+    if allowed:
+        assert reply["stdout"] == "ran\n" and "compile" in custom
+    else:
+        refusal = reply["error"]
+        assert refusal.startswith("the emulator cannot sandbox project processes here") and "\n" not in refusal
+        assert custom == {"error": refusal}
