@@ -100,9 +100,9 @@ class Sandbox:
             return f"bubblewrap fails its self-test ({first_line[0] if first_line else done.returncode})"
         return None
 
-    def wrap(self, fs: ProjectFilesystem, argv: list[str], cwd: str) -> list[str]:
-        if self.bwrap is None:
-            return list(argv)
+    def wrap(self, fs: ProjectFilesystem, argv: list[str], cwd: str, env: dict[str, str]) -> list[str]:
+        """bwrap's argv; ``env`` (the caller's variables) is set only inside, never on the host-side wrappers."""
+        assert self.bwrap is not None
         args = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc",
                 "--dev", "/dev", "--tmpfs", "/run", "--dir", "/var/tmp"]
         for tree in _SYSTEM_TREES:
@@ -114,8 +114,10 @@ class Sandbox:
                  "--ro-bind", str(self._identity / "group"), "/etc/group"]
         for tree in _python_trees():
             args += _ro_bind(tree)
-        args += ["--bind", str(fs.home), HOME, "--bind", str(fs.root / "tmp"), "/tmp", "--chdir", cwd, "--"]
-        return args + list(argv)
+        args += ["--bind", str(fs.home), HOME, "--bind", str(fs.root / "tmp"), "/tmp", "--chdir", cwd]
+        for name, value in env.items():
+            args += ["--setenv", name, value]
+        return [*args, "--", *argv]
 
 
 SANDBOX = Sandbox()
@@ -175,9 +177,13 @@ def project_command(fs: ProjectFilesystem, argv: list[str], *, cwd: str = "/home
     inside the project (``fs.host_path`` refuses anything else).
     """
     host_cwd = fs.host_path(cwd)
+    # Names a process environment cannot hold are dropped rather than passed to execve.
+    extra = {k: v for k, v in (env or {}).items() if k and "=" not in k and "\0" not in k + v}
     prlimit = shutil.which("prlimit")  # util-linux; where it is missing, files are not capped
     limited = [prlimit, f"--fsize={MAX_FILE_BYTES}", "--"] if prlimit else []
     if SANDBOX.available:
-        argv = limited + SANDBOX.wrap(fs, argv, fs.virtual(cwd))
-        return ProjectCommand(argv=argv, cwd=str(fs.home), env=project_env(fs, env))
-    return ProjectCommand(argv=limited + list(argv), cwd=str(host_cwd), env=project_env(fs, env))
+        # The caller's variables (a request's exec env) go in through --setenv: LD_PRELOAD and friends must
+        # never reach prlimit and bwrap, which run on the host.
+        argv = limited + SANDBOX.wrap(fs, argv, fs.virtual(cwd), extra)
+        return ProjectCommand(argv=argv, cwd=str(fs.home), env=project_env(fs))
+    return ProjectCommand(argv=limited + list(argv), cwd=str(host_cwd), env=project_env(fs, extra))

@@ -9,16 +9,14 @@ TeX's walls switched off (``openin_any=a``: bubblewrap alone) — and must stay 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import socket
-import secrets
 
 import pytest
-
 from attack import Exposed, read_probe, start_exposed
 from emulator_helpers import Api
 from lab import start_test_emulator
-
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +158,10 @@ def test_without_bubblewrap_exec_is_refused_unless_allowed(tmp_path, allowed):
         refusal = reply["error"]
         assert refusal.startswith("the emulator cannot sandbox project processes here") and "\n" not in refusal
         assert custom == {"error": refusal}
+
+
+def test_a_requests_environment_reaches_only_the_project_process(exposed, attacker):
+    """exec's ``env`` is set inside the sandbox only: LD_PRELOAD must not load into prlimit/bwrap on the host."""
+    library = f"/no-such-{secrets.token_hex(4)}.so"
+    reply = exposed.ada.call("exec", {"project_id": attacker, "command": "true", "env": {"LD_PRELOAD": library}})
+    assert reply["stderr"].count(library) == 1, reply  # the dynamic linker's complaint, from `true` alone
