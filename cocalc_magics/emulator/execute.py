@@ -192,7 +192,7 @@ class _Run:
             shown = self.original_command if self.fixed_argv is not None else f"{self.command} {' '.join(self.args)}"
             raise CommandFailed(f"killed command '{shown}'") from None
         stdout, stderr = _decode(out_buffer, limit), _decode(err_buffer, limit)
-        exit_code = code if code >= 0 else 0  # Node: exit_code = code ?? 0 (a signal gives null)
+        exit_code = max(code, 0)  # Node: exit_code = code ?? 0 (a signal gives null)
         if self.err_on_exit and exit_code != 0:
             if job:
                 raise CommandFailed(stderr)  # a job reports the bare stderr

@@ -11,7 +11,6 @@ import time
 
 import pytest
 import requests
-
 from attack import WHOAMI
 from lab import start_test_emulator
 
@@ -39,7 +38,7 @@ def seconds_until_closed(sock: socket.socket, limit: float = 10) -> float:
     try:
         while sock.recv(65536):
             pass
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return float("inf")
     except ConnectionResetError:
         pass
@@ -49,8 +48,8 @@ def seconds_until_closed(sock: socket.socket, limit: float = 10) -> float:
 @pytest.mark.parametrize("sent", [
     b"",
     b"POST /api/v2/user-query HTTP/1.1\r\nHost: 127.0.0.1\r\n",
-    b"POST /api/v2/user-query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    b"Content-Length: 100\r\n\r\n{\"a\":",
+    (b"POST /api/v2/user-query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+     b"Content-Length: 100\r\n\r\n{\"a\":"),
 ], ids=["idle", "half-sent headers", "half-sent body"])
 def test_a_silent_or_stalled_connection_is_closed(strict, sent):
     with socket.create_connection(address(strict), timeout=5) as sock:

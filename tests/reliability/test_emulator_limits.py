@@ -12,8 +12,14 @@ import time
 
 import pytest
 import requests
-
-from attack import WHOAMI, Exposed, kill_leftovers, processes_matching, start_exposed, wait_until_gone
+from attack import (
+    WHOAMI,
+    Exposed,
+    kill_leftovers,
+    processes_matching,
+    start_exposed,
+    wait_until_gone,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 

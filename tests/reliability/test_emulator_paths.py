@@ -7,7 +7,6 @@ import secrets
 import shutil
 
 import pytest
-
 from attack import Exposed, start_exposed
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
