@@ -37,10 +37,10 @@ import json
 import math
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
-import tempfile
 import time
 import uuid
 
@@ -128,15 +128,23 @@ class _Run:
     def _as_bash_script(self) -> None:
         script = f"ulimit -t {math.ceil(self.timeout_s)}\n{self.command}"
         self.original_command = self.command
-        # $TMPDIR/cocalc-XXXX/a.sh as in CoCalc: the project's own /tmp, where the sandbox can read it.
-        project_tmp = self.fs.host_path("/tmp")
-        self.temp_dir = tempfile.mkdtemp(prefix="cocalc-", dir=project_tmp)
-        script_path = os.path.join(self.temp_dir, "a.sh")
-        with open(script_path, "w") as handle:
+        # $TMPDIR/cocalc-XXXX/a.sh as in CoCalc: the project's own /tmp, where the sandbox can read it. Made
+        # through directory fds with O_NOFOLLOW/O_EXCL: a project process may race to swap in a symlink.
+        name = f"cocalc-{secrets.token_hex(4)}"
+        project_tmp = self.fs.open_in_project("/tmp", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.mkdir(name, 0o700, dir_fd=project_tmp)
+            self.temp_dir = str(self.fs.root / "tmp" / name)
+            directory = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=project_tmp)
+            try:
+                fd = os.open("a.sh", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o700, dir_fd=directory)
+            finally:
+                os.close(directory)
+        finally:
+            os.close(project_tmp)
+        with os.fdopen(fd, "w") as handle:
             handle.write(script)
-        os.chmod(script_path, 0o700)
-        seen_by_project = path_seen_by_project(self.fs, os.path.join("/tmp", os.path.relpath(script_path, project_tmp)))
-        self.command, self.args = "bash", [seen_by_project]
+        self.command, self.args = "bash", [path_seen_by_project(self.fs, f"/tmp/{name}/a.sh")]
 
     @property
     def described(self) -> str:

@@ -30,7 +30,7 @@ project (60 s) the handler's ``{error: err.message}`` of a bare string serialise
 
 from __future__ import annotations
 
-import glob
+import contextlib
 import math
 import os
 import re
@@ -85,13 +85,15 @@ def read_file_from_project(fs: ProjectFilesystem, path: str) -> tuple[dict, byte
     message_id = str(uuid.uuid4())
     virtual = fs.virtual(path)
     try:
-        host = fs.host_path(path)
-        size = os.stat(host).st_size
-        if size > MAX_PDF_BYTES:
-            raise ValueError(f"Attempt to open large file of size {round(size / 1000000)}MB; the maximum allowed "
-                             f"size is {round(MAX_PDF_BYTES / 1000000)}MB. Use vim, emacs, or pico from a terminal "
-                             "instead.")
-        data = host.read_bytes()
+        fs.host_path(path)
+        fd = fs.open_in_project(path, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(fd).st_size
+            if size > MAX_PDF_BYTES:
+                raise ValueError(f"Attempt to open large file of size {round(size / 1000000)}MB; the maximum "
+                                 f"allowed size is {round(MAX_PDF_BYTES / 1000000)}MB. Use vim, emacs, or pico "
+                                 "from a terminal instead.")
+            data = handle.read(MAX_PDF_BYTES + 1)[:MAX_PDF_BYTES]
     except FileNotFoundError:
         return {"event": "error", "id": message_id,
                 "error": f"Error: ENOENT: no such file or directory, stat '{virtual}'"}, None
@@ -109,10 +111,19 @@ def remove_tmp_outputs(fs: ProjectFilesystem, tex_path: str) -> None:
     """``rm <path without .tex>.*``, done in Python so it can only touch the project's /tmp."""
     if not in_project_tmp(fs, tex_path):
         return
-    stem = str(fs.host_path(tex_path))[: -len(".tex")]
-    for match in glob.glob(glob.escape(stem) + ".*"):
-        if os.path.isfile(match) or os.path.islink(match):
-            os.unlink(match)
+    parent, _, name = fs.virtual(tex_path).rpartition("/")
+    prefix = name[: -len(".tex")] + "."
+    try:
+        directory = fs.open_in_project(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except (OSError, PathOutsideProject):
+        return  # gone, or swapped for a symlink by a project process: nothing of ours to remove there
+    try:
+        for entry in os.listdir(directory):
+            if entry.startswith(prefix):
+                with contextlib.suppress(OSError):  # a directory, or already gone
+                    os.unlink(entry, dir_fd=directory)
+    finally:
+        os.close(directory)
 
 
 class LatexHandler(ApiHandler):
@@ -198,10 +209,11 @@ class LatexHandler(ApiHandler):
     def _write_text_file(fs: ProjectFilesystem, path: str, content: Any) -> None:
         """write_text_file_to_project: mkdir -p, then write; failures are not reported (latex.ts ignores them)."""
         try:
-            target = fs.host_path(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            fs.host_path(path)
+            fd = fs.open_in_project(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, make_parents=True)
             text = content if isinstance(content, str) else str(content)
-            target.write_text(text, encoding="utf-8")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
         except (OSError, PathOutsideProject):
             pass
 

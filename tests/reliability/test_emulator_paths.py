@@ -7,6 +7,7 @@ import secrets
 import shutil
 
 import pytest
+import requests
 from attack import Exposed, start_exposed
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
@@ -85,3 +86,33 @@ def test_the_tmp_clean_up_still_removes_tmp_outputs(exposed, project):
     reply = exposed.ada.call("latex", {"project_id": project, "path": "/tmp/scratch.tex", "content": HELLO})
     assert "url" in reply
     assert list((exposed.project_dir(project) / "tmp").glob("scratch.*")) == []
+
+
+def test_a_project_process_racing_symlinks_cannot_steer_the_emulators_file_access(exposed, tmp_path):
+    """A job swaps ``d`` between a real directory and a symlink to a host directory while latex writes
+    ``d/x.tex`` and reads ``d/x.pdf``: the emulator never writes there nor hands out what is there."""
+    project = exposed.ada.new_project("race")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = f"host-secret-{secrets.token_hex(6)}".encode()
+    (outside / "x.pdf").write_bytes(secret)
+    swapper = (f"end=$((SECONDS+20)); while [ ! -e stop ] && [ $SECONDS -lt $end ]; do rm -rf d; mkdir d; "
+               f"echo mine > d/x.pdf; rm -rf d; ln -s {outside} d; done")
+    job = exposed.ada.call("exec", {"project_id": project, "command": swapper, "async_call": True, "timeout": 30})
+    try:
+        for attempt in range(150):
+            reply = exposed.ada.call("latex", {"project_id": project, "path": "d/x.tex", "command": "true",
+                                               "content": "written by the emulator", "only_read_pdf": attempt % 2})
+            if "url" in reply:
+                assert secret not in requests.get(reply["url"], timeout=10).content
+    finally:
+        exposed.ada.call("exec", {"project_id": project, "command": "touch", "args": ["stop"]})
+        exposed.ada.call("exec", {"project_id": project, "async_get": job["job_id"], "async_await": True})
+    assert sorted(p.name for p in outside.iterdir()) == ["x.pdf"]
+
+
+def test_a_fifo_where_the_pdf_should_be_does_not_block_the_emulator(exposed):
+    project = exposed.ada.new_project("fifo")
+    exposed.ada.call("exec", {"project_id": project, "command": "mkfifo", "args": ["f.pdf"]})
+    reply = exposed.ada.call("latex", {"project_id": project, "path": "f.tex", "only_read_pdf": True})
+    assert reply["pdf"]["event"] == "error" and "url" not in reply
