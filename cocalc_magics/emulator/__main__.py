@@ -179,9 +179,9 @@ class _RefuseForeignHost(tornado.httputil.HTTPMessageDelegate):
 class GuardedHTTPServer(tornado.httpserver.HTTPServer):
     """tornado's HTTPServer with a cap on open connections and, in loopback mode, the Host check."""
 
-    def initialize(self, request_callback: Any, *, max_connections: int = 256, loopback_only: bool = False,
-                   **kwargs: Any) -> None:
-        super().initialize(request_callback, **kwargs)
+    def initialize(self, request_callback: Any, *args: Any, max_connections: int = 256,  # type: ignore[override]
+                   loopback_only: bool = False, **kwargs: Any) -> None:
+        super().initialize(request_callback, *args, **kwargs)
         self.max_connections, self.loopback_only = max_connections, loopback_only
 
     def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple) -> None:

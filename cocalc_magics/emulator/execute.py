@@ -119,7 +119,8 @@ class _Run:
         self.env: dict[str, str] = {}
         if isinstance(opts.get("env"), dict):
             self.env.update({str(k): js_string(v) for k, v in opts["env"].items() if not nullish(v)})
-        self.command, self.args, self.original_command, self.temp_dir = command, args, "", None
+        self.command, self.args, self.original_command = command, args, ""
+        self.temp_dir: str | None = None
         if self.fixed_argv is not None:
             self.original_command = command
         elif bash:
@@ -187,6 +188,7 @@ class _Run:
         limit = DEFAULT_MAX_OUTPUT if self.max_output is None else self.max_output
         keep = limit * 4 + 4  # characters -> at most 4 UTF-8 bytes each
         out_buffer, err_buffer = kept or (bytearray(), bytearray())
+        assert process.stdout is not None and process.stderr is not None  # both are PIPEs (launch)
         readers = asyncio.gather(_read_all(process.stdout, keep, out_buffer),
                                  _read_all(process.stderr, keep, err_buffer), process.wait())
         readers.add_done_callback(lambda _: _live_process_groups.discard(process.pid))

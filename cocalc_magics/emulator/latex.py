@@ -187,11 +187,11 @@ class LatexHandler(ApiHandler):
                 if not nullish(content):
                     self._write_text_file(fs, path, content)
                 command = self.param("command")
-                mesg = {"timeout": latex_timeout(self.param("timeout")), "path": directory}
+                mesg: dict[str, Any] = {"timeout": latex_timeout(self.param("timeout")), "path": directory}
                 if nullish(command):
                     # An argv: the file name is one argument whatever it holds (; $( ) ` newline ...).
-                    mesg["_argv"] = default_latex_argv(filename)
-                    mesg["command"] = " ".join(mesg["_argv"])  # only how CoCalc's texts show it
+                    argv = default_latex_argv(filename)
+                    mesg["_argv"], mesg["command"] = argv, " ".join(argv)  # command: how CoCalc's texts show it
                 else:
                     mesg["command"] = command
                 compile_reply = await self.ctx.control.call(project_id, project_exec(fs, mesg))

@@ -22,6 +22,10 @@ next to their real API key, so it does the same in spirit with **bubblewrap** (`
 TeX's own walls are a second layer in every project process's environment (``openin_any=p``,
 ``openout_any=p``: no absolute paths, no ``..``, no dot files; ``shell_escape=f``: no ``\\write18``).
 
+With no network inside, a Jupyter kernel started here must use ZMQ's ``ipc`` transport with its sockets in
+the project's /tmp (``"transport": "ipc", "ip": "/tmp/kernel"`` in the connection file the kernel reads; the
+host side connects to the same sockets under ``fs.root / "tmp"``) — checked with ``ipykernel_launcher``.
+
 Where bubblewrap is missing or fails its self-test (macOS, no user namespaces), ``SANDBOX.available`` is
 false: the emulator says so in one line at start, keeps the TeX walls and the limits, and refuses ``exec``
 and custom latex commands unless ``--allow-unsandboxed-exec`` was given.
