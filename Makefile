@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 # latexmk + TeX for the LaTeX tests and demo, chromium for the browser test, curl for the published
 # examples, openssl for the emulator's --https certificate.
-SYSTEM_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended lmodern curl chromium openssl
+SYSTEM_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended lmodern curl chromium openssl bubblewrap
 
 .PHONY: test demo system-deps venv labextension build clean distclean
 

@@ -13,6 +13,13 @@ Test-only switches, both off by default:
 - ``--enable-fault-injection`` adds ``/_emulator/faults``, through which a loopback caller makes chosen
   endpoints fail (5xx pages, resets, slow or broken answers, stuck projects); see ``faults``.
 - ``--https`` serves HTTPS with a certificate made at start-up (``--tls-cert``/``--tls-key``: your own).
+
+It runs on the user's own machine, so (see ``sandbox`` and the README's security section): project processes
+run under bubblewrap; ``exec`` is refused where bubblewrap cannot run unless ``--allow-unsandboxed-exec``;
+the emulator drops ``COCALC_*`` and secret-looking variables from its own environment at start; idle,
+slow and surplus connections are closed; in loopback mode a request whose ``Host`` is not a loopback name is
+refused (DNS rebinding); the data dir is 0700 and its files 0600; expired blobs are purged periodically and
+the blob store is capped.
 """
 
 from __future__ import annotations
@@ -23,26 +30,38 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
+import re
 import shutil
 import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import tornado.httpserver
+import tornado.httputil
+import tornado.ioloop
+import tornado.iostream
 import tornado.netutil
 
 from .app import make_app
 from .context import Context
 from .execute import kill_running_commands
 from .faults import FaultPlan
-from .tls import TLSSetupError, make_self_signed, server_context
 from .keys import KeyResolver
 from .projects import ProjectControl
+from .sandbox import SANDBOX
 from .seed import ensure_seeded, mint_start_keys
 from .store import Store
+from .tls import TLSSetupError, make_self_signed, server_context
 
 log = logging.getLogger("cocalc_magics.emulator")
+
+# Variables the emulator drops from its own environment at start: CoCalc's (the user's real key lives in
+# COCALC_API_KEY) and anything named like a secret. It needs none of them.
+_SECRET_LOOKING = re.compile(r"^COCALC_|KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
+BLOB_PURGE_INTERVAL_S = 600
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,6 +92,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "\"ca_file\" in the ready line); needs the openssl command")
     parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve HTTPS with this certificate (PEM)")
     parser.add_argument("--tls-key", type=Path, metavar="FILE", help="the private key of --tls-cert (PEM)")
+    parser.add_argument("--allow-unsandboxed-exec", action="store_true",
+                        help="where bubblewrap is missing or cannot run, allow exec and custom latex commands "
+                             "anyway (they then run as ordinary processes of your user, seeing all your files)")
+    parser.add_argument("--idle-timeout", type=float, default=60.0,
+                        help="seconds before a connection that sends no (or no complete) request headers is closed")
+    parser.add_argument("--body-timeout", type=float, default=60.0,
+                        help="seconds a client has to send a request's whole body")
+    parser.add_argument("--max-connections", type=int, default=256,
+                        help="open connections at most; more are closed at once (default 256)")
+    parser.add_argument("--blob-store-mb", type=float, default=1024.0,
+                        help="the blob store's total size cap in MB; the oldest blobs go first (default 1024)")
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
@@ -90,6 +120,82 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def scrub_own_environment() -> list[str]:
+    """Drop CoCalc's and secret-looking variables from this process's environment; the names dropped.
+
+    A process's /proc/<pid>/environ keeps what it was started with, so this is not what protects the key
+    from project processes — the sandbox is (own PID namespace, own /proc) — but nothing the emulator
+    starts or logs later can pass them on.
+    """
+    dropped = sorted(name for name in os.environ if _SECRET_LOOKING.search(name))
+    for name in dropped:
+        del os.environ[name]
+    return dropped
+
+
+def loopback_host_header(value: str) -> bool:
+    """Whether a ``Host`` header names this machine's loopback (``localhost``, 127.0.0.0/8, ``[::1]``, any port)."""
+    host = value.strip().lower()
+    if host.startswith("["):
+        host = host[: host.find("]") + 1] if "]" in host else host
+    elif host.count(":") == 1:
+        host = host.split(":")[0]
+    return is_loopback(host.rstrip("."))
+
+
+class _RefuseForeignHost(tornado.httputil.HTTPMessageDelegate):
+    """Answers 403 to a request whose Host is not loopback (as Jupyter does against DNS rebinding)."""
+
+    TEXT = (b"Blocked request with a non-loopback Host header: this emulator listens on loopback only; "
+            b"use http://127.0.0.1:PORT or http://localhost:PORT\n")
+
+    def __init__(self, inner: tornado.httputil.HTTPMessageDelegate, connection: Any):
+        self.inner, self.connection, self.refused = inner, connection, False
+
+    def headers_received(self, start_line: Any, headers: tornado.httputil.HTTPHeaders) -> Any:
+        host = headers.get("Host")
+        if host is None or loopback_host_header(host):
+            return self.inner.headers_received(start_line, headers)
+        self.refused = True
+        self.connection.write_headers(
+            tornado.httputil.ResponseStartLine("HTTP/1.1", 403, "Forbidden"),
+            tornado.httputil.HTTPHeaders({"Content-Type": "text/plain; charset=utf-8", "Connection": "close",
+                                          "Content-Length": str(len(self.TEXT))}), self.TEXT)
+        self.connection.finish()
+        return None
+
+    def data_received(self, chunk: bytes) -> Any:
+        return None if self.refused else self.inner.data_received(chunk)
+
+    def finish(self) -> None:
+        if not self.refused:
+            self.inner.finish()
+
+    def on_connection_close(self) -> None:
+        if not self.refused:
+            self.inner.on_connection_close()
+
+
+class GuardedHTTPServer(tornado.httpserver.HTTPServer):
+    """tornado's HTTPServer with a cap on open connections and, in loopback mode, the Host check."""
+
+    def initialize(self, request_callback: Any, *args: Any, max_connections: int = 256,  # type: ignore[override]
+                   loopback_only: bool = False, **kwargs: Any) -> None:
+        super().initialize(request_callback, *args, **kwargs)
+        self.max_connections, self.loopback_only = max_connections, loopback_only
+
+    def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple) -> None:
+        if len(self._connections) >= self.max_connections:
+            stream.close()  # a flood of idle sockets cannot starve the one IOLoop of file descriptors
+            return
+        super().handle_stream(stream, address)
+
+    def start_request(self, server_conn: object,
+                      request_conn: tornado.httputil.HTTPConnection) -> tornado.httputil.HTTPMessageDelegate:
+        delegate = super().start_request(server_conn, request_conn)
+        return _RefuseForeignHost(delegate, request_conn) if self.loopback_only else delegate
+
+
 def site_url_for(host: str, port: int, scheme: str = "http") -> str:
     if host in ("", "0.0.0.0", "::"):
         host = "127.0.0.1"  # a wildcard bind is reachable on loopback too
@@ -98,16 +204,34 @@ def site_url_for(host: str, port: int, scheme: str = "http") -> str:
     return f"{scheme}://{host}:{port}"
 
 
+def exec_policy(args: argparse.Namespace, local_only: bool, sandboxed: bool) -> tuple[bool, str]:
+    """Whether exec and custom latex commands run, and the one-line refusal when they do not."""
+    if not (local_only or args.allow_remote_exec):
+        return False, (f"the emulator is listening on {args.host}, which is not a loopback address, so it refuses "
+                       "to run commands for whoever can reach it; restart it with --allow-remote-exec to allow "
+                       "exec and custom latex commands")
+    if not (sandboxed or args.allow_unsandboxed_exec):
+        return False, ("the emulator cannot sandbox project processes here (bubblewrap is missing or cannot run), "
+                       "so it refuses exec and custom latex commands; install bubblewrap, or restart it with "
+                       "--allow-unsandboxed-exec to run them as ordinary processes of your user")
+    return True, ""
+
+
 async def serve(args: argparse.Namespace, data_dir: Path) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)  # it holds every account's keys and every project's files
     store = Store(data_dir / "emulator.sqlite3")
     local_only = is_loopback(args.host)
+    why_unsandboxed = SANDBOX.probe(data_dir)
+    if why_unsandboxed:
+        log.warning("project processes are NOT sandboxed: %s; LaTeX runs with TeX's own file walls only, and "
+                    "exec is %s", why_unsandboxed,
+                    "allowed (--allow-unsandboxed-exec)" if args.allow_unsandboxed_exec else "refused")
+    allow_exec, exec_refusal = exec_policy(args, local_only, SANDBOX.available)
     ctx = Context(
         store=store, keys=KeyResolver(store), data_dir=data_dir, transition_delay=args.transition_delay,
-        allow_exec=local_only or args.allow_remote_exec,
-        exec_refusal=(f"the emulator is listening on {args.host}, which is not a loopback address, so it refuses "
-                      "to run commands for whoever can reach it; restart it with --allow-remote-exec to allow "
-                      "exec and custom latex commands"),
+        allow_exec=allow_exec, exec_refusal=exec_refusal,
+        blob_store_max_bytes=int(args.blob_store_mb * 1000 * 1000),
     )
     ctx.control = ProjectControl(store, args.transition_delay, args.project_call_timeout)
     ctx.control.recover_after_restart()
@@ -126,8 +250,15 @@ async def serve(args: argparse.Namespace, data_dir: Path) -> None:
     port = sockets[0].getsockname()[1]
     scheme = "https" if ssl_context else "http"
     ctx.site_url = (args.site_url or site_url_for(args.host, port, scheme)).rstrip("/")
-    server = tornado.httpserver.HTTPServer(make_app(ctx), max_body_size=1 << 40, ssl_options=ssl_context)
+    # idle_connection_timeout is also tornado's limit for receiving a request's headers.
+    server = GuardedHTTPServer(make_app(ctx), max_body_size=1 << 40, ssl_options=ssl_context,
+                               idle_connection_timeout=args.idle_timeout, body_timeout=args.body_timeout,
+                               max_connections=args.max_connections, loopback_only=local_only)
     server.add_sockets(sockets)
+    store.purge_blobs(ctx.blob_store_max_bytes)
+    purger = tornado.ioloop.PeriodicCallback(lambda: store.purge_blobs(ctx.blob_store_max_bytes),
+                                             BLOB_PURGE_INTERVAL_S * 1000)
+    purger.start()
 
     # Installed before the ready line, so a signal sent right after it is handled.
     stop = asyncio.Event()
@@ -145,6 +276,7 @@ async def serve(args: argparse.Namespace, data_dir: Path) -> None:
 
     await stop.wait()
     log.info("shutting down")
+    purger.stop()
     server.stop()
     kill_running_commands()
     with contextlib.suppress(asyncio.TimeoutError):
@@ -156,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    dropped = scrub_own_environment()
+    if dropped:
+        log.info("dropped %d secret-looking variable(s) from the emulator's environment", len(dropped))
+    os.umask(0o077)  # the data dir, SQLite (and its -wal/-shm) and project files: this user only
     temporary = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="cocalc-emulator-")) if temporary else args.data_dir.resolve()
     try:

@@ -7,7 +7,8 @@ Facts followed (``hub/servers/app/blobs.ts``, ``backend/sha1.ts``,
   ``xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx``, consuming one hex digit per ``x`` or ``y``,
   with ``y = (digit & 3) | 8``; the literal ``4`` and the dashes consume nothing.
 - Blobs from a project live 1 day (``TTL = 60*60*24``), whatever ``ttl`` the caller asked
-  for; an expired blob is deleted when read.
+  for; an expired blob is deleted when read. (Emulator-only: expired blobs are also purged at start and
+  every 10 minutes, and the store is capped, ``--blob-store-mb``, by dropping the oldest first.)
 - No authentication: the uuid is the capability. ``If-None-Match: <uuid>`` -> 304 (checked
   first); a malformed uuid -> 404 ``invalid uuid=<uuid>``; missing or expired -> 404
   ``blob <uuid> not found``.
@@ -54,6 +55,7 @@ def save_blob(ctx: Context, data: bytes) -> str:
     """Store ``data`` as a project blob (1 day) and return its uuid."""
     blob_uuid = uuidsha1(data)
     ctx.store.save_blob(blob_uuid, data, BLOB_TTL_SECONDS)
+    ctx.store.purge_blobs(ctx.blob_store_max_bytes)
     return blob_uuid
 
 

@@ -33,6 +33,7 @@ class Context:
     allow_exec: bool
     exec_refusal: str = ""
     site_url: str = ""
+    blob_store_max_bytes: int = 1000 * 1000 * 1000
     control: ProjectControl = field(init=False, repr=False)
     # Set only with --enable-fault-injection (tests); None means every request is answered normally.
     faults: FaultPlan | None = field(default=None, repr=False)

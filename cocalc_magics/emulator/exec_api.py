@@ -7,7 +7,8 @@
 - The hub waits at most 60 s for the project; then the handler's `` `${err.message}` ``
   of the bare string ``"timeout"`` answers ``{"error":"undefined"}``.
 - Emulator-only: bound to a non-loopback address without ``--allow-remote-exec``, exec is
-  refused (it runs commands on this machine).
+  refused (it runs commands on this machine), and so it is where bubblewrap cannot sandbox it,
+  unless ``--allow-unsandboxed-exec`` (see ``sandbox``).
 """
 
 from __future__ import annotations

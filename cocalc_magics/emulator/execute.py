@@ -19,6 +19,13 @@ Facts followed (``backend/execute-code.ts``, ``project/exec_shell_code.ts``):
   "status":"running","start","pid",...}``; ``async_get`` returns the job (waiting for it
   with ``async_await``); a finished job is ``completed`` or ``error`` with ``elapsed_s``.
   Jobs are kept for an hour, at most 100.
+
+Emulator-only limits (it runs on the user's machine; see ``sandbox``): every process is started through
+``sandbox.project_command`` (bubblewrap, a capped file size, an environment built from nothing); a timeout
+that is missing means 60 s as in CoCalc, but 0, a negative number or NaN — "no limit" there — and anything
+above an hour mean one hour here; output is kept up to ``max_output`` characters, by default
+``DEFAULT_MAX_OUTPUT`` and never more than ``MAX_OUTPUT_CEILING``, the rest is read and dropped so the child
+never blocks and the emulator's memory stays bounded. A job is visible only through its own project.
 """
 
 from __future__ import annotations
@@ -30,22 +37,28 @@ import json
 import math
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
 
 from .filesystem import PathOutsideProject, ProjectFilesystem
 from .jsutil import UNDEFINED, js_number, js_string, nullish, truthy
+from .sandbox import path_seen_by_project, project_command
 
 DEFAULT_TIMEOUT_S = 60
+MAX_TIMEOUT_S = 3600
 ASYNC_MAX_OUTPUT = 1024 * 1024
+DEFAULT_MAX_OUTPUT = 2 * 1000 * 1000
+MAX_OUTPUT_CEILING = 10 * 1000 * 1000
+_READ_CHUNK = 256 * 1024
 _JOBS_MAX, _JOBS_TTL_S = 100, 3600
 _live_process_groups: set[int] = set()
 _jobs: dict[str, dict] = {}
+_job_project: dict[str, str] = {}
+_job_output: dict[str, tuple[bytearray, bytearray]] = {}
 _job_finished: dict[str, asyncio.Event] = {}
 
 
@@ -76,11 +89,11 @@ class _Run:
         args = opts.get("args", UNDEFINED)
         args = [] if nullish(args) else args
         timeout = opts.get("timeout", UNDEFINED)
-        self.timeout_s = DEFAULT_TIMEOUT_S if nullish(timeout) else (js_number(timeout) or 0)
+        self.timeout_s = _time_limit(DEFAULT_TIMEOUT_S if nullish(timeout) else js_number(timeout))
         err_on_exit = opts.get("err_on_exit", UNDEFINED)
         self.err_on_exit = True if nullish(err_on_exit) else truthy(err_on_exit)
         max_output = opts.get("max_output", UNDEFINED)
-        self.max_output = None if nullish(max_output) else int(js_number(max_output) or 0)
+        self.max_output = None if nullish(max_output) else _output_limit(js_number(max_output))
         bash = truthy(opts.get("bash", UNDEFINED))
         if isinstance(args, str) and bash:
             args = [args]
@@ -89,36 +102,58 @@ class _Run:
             raise CommandFailed('error TypeError [ERR_INVALID_ARG_TYPE]: The "args" argument must be an instance '
                                 f"of Array. Received {kind}")
         args = [js_string(a) for a in args]
-        if len(args) == 0 and len(re.split(r"\s+", command)) > 1:
+        self.fixed_argv: list[str] | None = opts.get("_argv")  # set by the emulator itself, never by a request
+        self.fs = fs
+        if self.fixed_argv is not None:
+            pass  # an argv, run without a shell; ``command`` is only how CoCalc's texts show it
+        elif len(args) == 0 and len(re.split(r"\s+", command)) > 1:
             bash = True
         elif bash and args:
             command, args = shlex.join([command, *args]), []
         path = opts.get("path", UNDEFINED)
         try:
-            self.cwd = str(fs.home if nullish(path) else fs.host_path(js_string(path)))
+            fs.host_path(js_string(path) if not nullish(path) else "")
         except PathOutsideProject as err:
             raise CommandFailed(str(err)) from None
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COCALC_")}
-        self.env["HOME"] = str(fs.home)
+        self.cwd = fs.virtual("" if nullish(path) else js_string(path))
+        self.env: dict[str, str] = {}
         if isinstance(opts.get("env"), dict):
             self.env.update({str(k): js_string(v) for k, v in opts["env"].items() if not nullish(v)})
-        self.command, self.args, self.original_command, self.temp_dir = command, args, "", None
-        if bash:
+        self.command, self.args, self.original_command = command, args, ""
+        self.temp_dir: str | None = None
+        if self.fixed_argv is not None:
+            self.original_command = command
+        elif bash:
             self._as_bash_script()
 
     def _as_bash_script(self) -> None:
-        script = f"ulimit -t {math.ceil(self.timeout_s)}\n{self.command}" if self.timeout_s else self.command
+        script = f"ulimit -t {math.ceil(self.timeout_s)}\n{self.command}"
         self.original_command = self.command
-        self.temp_dir = tempfile.mkdtemp(prefix="cocalc-")
-        script_path = os.path.join(self.temp_dir, "a.sh")
-        with open(script_path, "w") as handle:
+        # $TMPDIR/cocalc-XXXX/a.sh as in CoCalc: the project's own /tmp, where the sandbox can read it. Made
+        # through directory fds with O_NOFOLLOW/O_EXCL: a project process may race to swap in a symlink.
+        name = f"cocalc-{secrets.token_hex(4)}"
+        project_tmp = self.fs.open_in_project("/tmp", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.mkdir(name, 0o700, dir_fd=project_tmp)
+            self.temp_dir = str(self.fs.root / "tmp" / name)
+            directory = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=project_tmp)
+            try:
+                fd = os.open("a.sh", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o700, dir_fd=directory)
+            finally:
+                os.close(directory)
+        finally:
+            os.close(project_tmp)
+        with os.fdopen(fd, "w") as handle:
             handle.write(script)
-        os.chmod(script_path, 0o700)
-        self.command, self.args = "bash", [script_path]
+        self.command, self.args = "bash", [path_seen_by_project(self.fs, f"/tmp/{name}/a.sh")]
 
     @property
     def described(self) -> str:
         return self.original_command or f"'{self.command}' (args={' '.join(self.args)})"
+
+    @property
+    def argv(self) -> list[str]:
+        return list(self.fixed_argv) if self.fixed_argv is not None else [self.command, *self.args]
 
     def cleanup(self) -> None:
         if self.temp_dir:
@@ -126,10 +161,19 @@ class _Run:
 
     async def launch(self) -> asyncio.subprocess.Process:
         try:
+            prepared = project_command(self.fs, self.argv, cwd=self.cwd, env=self.env)
+            if not os.path.isdir(self.fs.host_path(self.cwd)):
+                raise FileNotFoundError(errno.ENOENT, "no such directory", self.cwd)
+            program = self.argv[0]
+            # Node's spawn fails with ENOENT for a program not on PATH; inside the sandbox bwrap would only
+            # exit 1, so look it up first (the sandbox sees the system at the same paths).
+            if "/" not in program and shutil.which(program, path=prepared.env["PATH"]) is None:
+                raise FileNotFoundError(errno.ENOENT, "not found", program)
             process = await asyncio.create_subprocess_exec(
-                self.command, *self.args, cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.DEVNULL,
+                *prepared.argv, cwd=prepared.cwd, env=prepared.env, stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
-        except OSError as err:
+        except (OSError, PathOutsideProject) as err:
+            err = err if isinstance(err, OSError) else OSError(errno.EACCES, str(err))
             # Node emits 'error': exit_code 1, the error's JSON appended to stderr, ran_code false.
             stderr = json.dumps({"errno": -(err.errno or 0), "code": errno.errorcode.get(err.errno or 0, "UNKNOWN"),
                                  "syscall": f"spawn {self.command}", "path": self.command,
@@ -139,43 +183,53 @@ class _Run:
         _live_process_groups.add(process.pid)
         return process
 
-    async def finish(self, process: asyncio.subprocess.Process, job: dict | None = None) -> dict:
-        keep = None if self.max_output is None else self.max_output * 4 + 4
-        on_out = on_err = None
-        if job is not None:
-            on_out = lambda text: job.__setitem__("stdout", text)  # noqa: E731 -- live output of a job
-            on_err = lambda text: job.__setitem__("stderr", text)  # noqa: E731
-        readers = asyncio.gather(_read_all(process.stdout, keep, on_out), _read_all(process.stderr, keep, on_err),
-                                 process.wait())
+    async def finish(self, process: asyncio.subprocess.Process,
+                     kept: tuple[bytearray, bytearray] | None = None, job: bool = False) -> dict:
+        limit = DEFAULT_MAX_OUTPUT if self.max_output is None else self.max_output
+        keep = limit * 4 + 4  # characters -> at most 4 UTF-8 bytes each
+        out_buffer, err_buffer = kept or (bytearray(), bytearray())
+        assert process.stdout is not None and process.stderr is not None  # both are PIPEs (launch)
+        readers = asyncio.gather(_read_all(process.stdout, keep, out_buffer),
+                                 _read_all(process.stderr, keep, err_buffer), process.wait())
         readers.add_done_callback(lambda _: _live_process_groups.discard(process.pid))
         try:
-            if self.timeout_s:
-                out, err, code = await asyncio.wait_for(asyncio.shield(readers), self.timeout_s)
-            else:
-                out, err, code = await readers
+            _, _, code = await asyncio.wait_for(asyncio.shield(readers), self.timeout_s)
         except asyncio.TimeoutError:
+            # The group holds bwrap; its sandbox dies with it (--die-with-parent, own PID namespace).
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             readers.add_done_callback(_consume_result)  # reaped in the background
-            raise CommandFailed(f"killed command '{self.command} {' '.join(self.args)}'") from None
-        stdout, stderr = _decode(out, self.max_output), _decode(err, self.max_output)
-        exit_code = code if code >= 0 else 0  # Node: exit_code = code ?? 0 (a signal gives null)
+            shown = self.original_command if self.fixed_argv is not None else f"{self.command} {' '.join(self.args)}"
+            raise CommandFailed(f"killed command '{shown}'") from None
+        stdout, stderr = _decode(out_buffer, limit), _decode(err_buffer, limit)
+        exit_code = max(code, 0)  # Node: exit_code = code ?? 0 (a signal gives null)
         if self.err_on_exit and exit_code != 0:
-            if job is not None:
+            if job:
                 raise CommandFailed(stderr)  # a job reports the bare stderr
             raise CommandFailed(f"command '{self.described}' exited with nonzero code {exit_code} -- "
                                 f"stderr='{trunc(stderr)}'")
-        if self.max_output is not None:
-            if len(stdout) >= self.max_output:
-                stdout += f" (truncated at {self.max_output} characters)"
-            if len(stderr) >= self.max_output:
-                stderr += f" (truncated at {self.max_output} characters)"
+        if len(stdout) >= limit:
+            stdout += f" (truncated at {limit} characters)"
+        if len(stderr) >= limit:
+            stderr += f" (truncated at {limit} characters)"
         return {"type": "blocking", "stdout": stdout, "stderr": stderr, "exit_code": exit_code}
 
 
-def _decode(data: bytes, limit: int | None) -> str:
-    text = data.decode("utf-8", errors="replace")
-    return text if limit is None else text[:limit]
+def _time_limit(seconds: float | None) -> float:
+    """The emulator always has a limit: CoCalc's "no limit" (0, negative, NaN) and huge values mean an hour."""
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        return MAX_TIMEOUT_S
+    return min(seconds, MAX_TIMEOUT_S)
+
+
+def _output_limit(characters: float | None) -> int:
+    if characters is None or not math.isfinite(characters):
+        return 0
+    return max(0, min(int(characters), MAX_OUTPUT_CEILING))
+
+
+def _decode(data: bytes | bytearray, limit: int) -> str:
+    return bytes(data).decode("utf-8", errors="replace")[:limit]
 
 
 def _consume_result(future: asyncio.Future) -> None:
@@ -184,37 +238,36 @@ def _consume_result(future: asyncio.Future) -> None:
         future.exception()
 
 
-async def _read_all(stream: asyncio.StreamReader, keep_bytes: int | None,
-                    on_data: Callable[[str], None] | None) -> bytes:
-    kept = bytearray()
+async def _read_all(stream: asyncio.StreamReader, keep_bytes: int, kept: bytearray) -> None:
+    """Keep the first ``keep_bytes`` into ``kept``; read and drop the rest, so the child never blocks.
+
+    Nothing is decoded here: decoding the kept text on every chunk was quadratic in the output.
+    """
     while True:
-        chunk = await stream.read(65536)
+        chunk = await stream.read(_READ_CHUNK)
         if not chunk:
-            return bytes(kept)
-        if keep_bytes is None:
-            kept += chunk
-        elif len(kept) < keep_bytes:
+            return
+        if len(kept) < keep_bytes:
             kept += chunk[: keep_bytes - len(kept)]
-        if on_data is not None:
-            on_data(kept.decode("utf-8", errors="replace"))
 
 
 async def execute_code(fs: ProjectFilesystem, opts: dict) -> dict:
     """CoCalc's ``executeCode``: the blocking output, an async job record, or CommandFailed."""
     if isinstance(opts.get("async_get"), str):
-        return await _get_job(opts["async_get"], truthy(opts.get("async_await")), truthy(opts.get("async_stats")))
+        return await _get_job(fs, opts["async_get"], truthy(opts.get("async_await")),
+                              truthy(opts.get("async_stats")))
     run = _Run(fs, opts)
     if truthy(opts.get("async_call")):
         if run.max_output is None:
             run.max_output = ASYNC_MAX_OUTPUT
-        return await _start_job(run)
+        return await _start_job(fs, run)
     try:
         return await run.finish(await run.launch())
     finally:
         run.cleanup()
 
 
-async def _start_job(run: _Run) -> dict:
+async def _start_job(fs: ProjectFilesystem, run: _Run) -> dict:
     try:
         process = await run.launch()
     except CommandFailed:
@@ -223,14 +276,14 @@ async def _start_job(run: _Run) -> dict:
     job_id = str(uuid.uuid4())
     job = {"type": "async", "stdout": "", "stderr": "", "exit_code": 0, "start": int(time.time() * 1000),
            "job_id": job_id, "status": "running", "pid": process.pid}
-    _remember_job(job)
+    _remember_job(job, str(fs.root))
     asyncio.ensure_future(_finish_job(run, process, job))
     return dict(job)
 
 
 async def _finish_job(run: _Run, process: asyncio.subprocess.Process, job: dict) -> None:
     try:
-        result = await run.finish(process, job)
+        result = await run.finish(process, _job_output[job["job_id"]], job=True)
         job.update({**result, "type": "async", "status": "completed"})
     except CommandFailed as err:
         job.update({"stdout": "", "stderr": str(err), "exit_code": 1, "status": "error"})
@@ -242,26 +295,35 @@ async def _finish_job(run: _Run, process: asyncio.subprocess.Process, job: dict)
         _job_finished[job["job_id"]].set()
 
 
-def _remember_job(job: dict) -> None:
+def _forget_job(job_id: str) -> None:
+    for table in (_jobs, _job_finished, _job_project, _job_output):
+        table.pop(job_id, None)
+
+
+def _remember_job(job: dict, project_root: str) -> None:
     now = time.time()
     for job_id in [k for k, j in _jobs.items() if now - j["start"] / 1000 > _JOBS_TTL_S]:
-        _jobs.pop(job_id, None)
-        _job_finished.pop(job_id, None)
+        _forget_job(job_id)
     while len(_jobs) >= _JOBS_MAX:
-        oldest = next(iter(_jobs))
-        _jobs.pop(oldest)
-        _job_finished.pop(oldest, None)
+        _forget_job(next(iter(_jobs)))
     _jobs[job["job_id"]] = job
+    _job_project[job["job_id"]] = project_root
+    _job_output[job["job_id"]] = (bytearray(), bytearray())
     _job_finished[job["job_id"]] = asyncio.Event()
 
 
-async def _get_job(job_id: str, wait: bool, with_stats: bool) -> dict:
+async def _get_job(fs: ProjectFilesystem, job_id: str, wait: bool, with_stats: bool) -> dict:
     job = _jobs.get(job_id)
-    if job is None:
+    # CoCalc keeps jobs inside each project's own process: another project cannot even tell a job exists.
+    if job is None or _job_project.get(job_id) != str(fs.root):
         raise CommandFailed(f"Error: Async operation '{job_id}' does not exist.")
     if job["status"] == "running" and wait:
         await _job_finished[job_id].wait()
     reply = dict(job)
+    if reply["status"] == "running" and job_id in _job_output:
+        limit = ASYNC_MAX_OUTPUT
+        out, err = _job_output[job_id]
+        reply["stdout"], reply["stderr"] = _decode(out, limit), _decode(err, limit)
     if not with_stats:
         reply.pop("stats", None)
     return reply

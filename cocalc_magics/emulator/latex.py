@@ -18,14 +18,22 @@ Follows ``pages/api/v2/latex.ts`` step by step:
    gives ``.../blobs//tmp/d.pdf?...``, and is absent when there is no PDF.
 5. Finally, for a path starting ``/tmp``, remove ``<path without .tex>.*``.
 
+Emulator-only hardening (it runs on the user's machine): the default command is run as an argv, never through
+a shell, so no file name can run anything (error texts still show CoCalc's command string); ``timeout`` must
+be a number of at least 5 s (CoCalc's schema for this endpoint) and the process tree dies at the limit; the
+compile output kept is capped at ``exec``'s default cap and says so; the ``/tmp`` clean-up decides on the
+normalised path (``/tmp/../home/user/x.tex`` is a home file and is kept).
+
 The ``ttl`` param is ignored: project blobs always live 1 day. If the hub gives up on the
 project (60 s) the handler's ``{error: err.message}`` of a bare string serialises as ``{}``.
 """
 
 from __future__ import annotations
 
-import glob
+import contextlib
+import math
 import os
+import re
 import uuid
 from typing import Any
 
@@ -34,10 +42,36 @@ from .context import ApiError
 from .execute import project_exec
 from .filesystem import PathOutsideProject, ProjectFilesystem
 from .handler import ApiHandler
-from .jsutil import UNDEFINED, nullish, truthy
+from .jsutil import UNDEFINED, js_number, nullish, truthy
 from .projects import ProjectCallTimeout, new_project, projects_for_listing
 
 MAX_PDF_BYTES = 10 * 1000 * 1000  # COCALC_PROJECT_MAX_FILE_SIZE_MB = 10, in units of 1000*1000
+DEFAULT_LATEX_ARGV = ["latexmk", "-pdf", "-f", "-g", "-bibtex", "-deps", "-interaction=nonstopmode"]
+MIN_TIMEOUT_S = 5  # CoCalc's API schema for latex: timeout is a number, min 5
+
+
+# latexmk runs pdflatex through a shell with the file name in double quotes (its $quote_filenames), where
+# these still mean something; refused in the default command's file name rather than run.
+_SHELL_ACTIVE_IN_DOUBLE_QUOTES = re.compile(r'["$`\\]|[\x00-\x1f\x7f]')
+
+
+def default_latex_argv(filename: str) -> list[str]:
+    """CoCalc's default command as an argv (no shell of ours); ApiError for a name latexmk cannot take safely."""
+    if _SHELL_ACTIVE_IN_DOUBLE_QUOTES.search(filename):
+        raise ApiError("the file name must not contain a double quote, $, `, \\ or a control character "
+                       "(latexmk hands it to a shell); rename the file")
+    # A leading "-" would make the name an option of latexmk (-e runs Perl code).
+    return [*DEFAULT_LATEX_ARGV, f"./{filename}" if filename.startswith("-") else filename]
+
+
+def latex_timeout(value: Any) -> float:
+    """The compile's limit in seconds: 30 when absent, else a number of at least 5 (or ApiError)."""
+    if nullish(value):
+        return 30
+    seconds = None if isinstance(value, bool) or (isinstance(value, str) and not value.strip()) else js_number(value)
+    if seconds is None or math.isnan(seconds) or seconds < MIN_TIMEOUT_S:
+        raise ApiError(f"timeout must be a number of seconds, at least {MIN_TIMEOUT_S}")
+    return seconds
 
 
 def path_split(path: str) -> tuple[str, str]:
@@ -51,13 +85,15 @@ def read_file_from_project(fs: ProjectFilesystem, path: str) -> tuple[dict, byte
     message_id = str(uuid.uuid4())
     virtual = fs.virtual(path)
     try:
-        host = fs.host_path(path)
-        size = os.stat(host).st_size
-        if size > MAX_PDF_BYTES:
-            raise ValueError(f"Attempt to open large file of size {round(size / 1000000)}MB; the maximum allowed "
-                             f"size is {round(MAX_PDF_BYTES / 1000000)}MB. Use vim, emacs, or pico from a terminal "
-                             "instead.")
-        data = host.read_bytes()
+        fs.host_path(path)
+        fd = fs.open_in_project(path, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(fd).st_size
+            if size > MAX_PDF_BYTES:
+                raise ValueError(f"Attempt to open large file of size {round(size / 1000000)}MB; the maximum "
+                                 f"allowed size is {round(MAX_PDF_BYTES / 1000000)}MB. Use vim, emacs, or pico "
+                                 "from a terminal instead.")
+            data = handle.read(MAX_PDF_BYTES + 1)[:MAX_PDF_BYTES]
     except FileNotFoundError:
         return {"event": "error", "id": message_id,
                 "error": f"Error: ENOENT: no such file or directory, stat '{virtual}'"}, None
@@ -66,12 +102,28 @@ def read_file_from_project(fs: ProjectFilesystem, path: str) -> tuple[dict, byte
     return {"event": "file_read_from_project", "id": message_id}, data
 
 
+def in_project_tmp(fs: ProjectFilesystem, path: str) -> bool:
+    """Whether ``path`` names a file in the project's /tmp once ``..`` are resolved (not by its text)."""
+    return fs.virtual(path).startswith("/tmp/")
+
+
 def remove_tmp_outputs(fs: ProjectFilesystem, tex_path: str) -> None:
     """``rm <path without .tex>.*``, done in Python so it can only touch the project's /tmp."""
-    stem = str(fs.host_path(tex_path))[: -len(".tex")]
-    for match in glob.glob(glob.escape(stem) + ".*"):
-        if os.path.isfile(match) or os.path.islink(match):
-            os.unlink(match)
+    if not in_project_tmp(fs, tex_path):
+        return
+    parent, _, name = fs.virtual(tex_path).rpartition("/")
+    prefix = name[: -len(".tex")] + "."
+    try:
+        directory = fs.open_in_project(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except (OSError, PathOutsideProject):
+        return  # gone, or swapped for a symlink by a project process: nothing of ours to remove there
+    try:
+        for entry in os.listdir(directory):
+            if entry.startswith(prefix):
+                with contextlib.suppress(OSError):  # a directory, or already gone
+                    os.unlink(entry, dir_fd=directory)
+    finally:
+        os.close(directory)
 
 
 class LatexHandler(ApiHandler):
@@ -103,6 +155,9 @@ class LatexHandler(ApiHandler):
         command = self.param("command")
         if not nullish(command) and not self.ctx.allow_exec:
             raise ApiError(self.ctx.exec_refusal)
+        latex_timeout(self.param("timeout"))
+        if nullish(command) and not only_read_pdf:
+            default_latex_argv(filename)
         try:
             return await self._compile_and_read(fs, project_id, path, directory, filename, only_read_pdf)
         except ProjectCallTimeout:
@@ -132,13 +187,13 @@ class LatexHandler(ApiHandler):
                 if not nullish(content):
                     self._write_text_file(fs, path, content)
                 command = self.param("command")
-                timeout = self.param("timeout")
-                mesg = {
-                    "timeout": 30 if nullish(timeout) else timeout,
-                    "path": directory,
-                    "command": (f"latexmk -pdf -f -g -bibtex -deps -interaction=nonstopmode {filename}"
-                                if nullish(command) else command),
-                }
+                mesg: dict[str, Any] = {"timeout": latex_timeout(self.param("timeout")), "path": directory}
+                if nullish(command):
+                    # An argv: the file name is one argument whatever it holds (; $( ) ` newline ...).
+                    argv = default_latex_argv(filename)
+                    mesg["_argv"], mesg["command"] = argv, " ".join(argv)  # command: how CoCalc's texts show it
+                else:
+                    mesg["command"] = command
                 compile_reply = await self.ctx.control.call(project_id, project_exec(fs, mesg))
             pdf_path = path[:-4] + ".pdf"
             pdf, data = await self.ctx.control.call(project_id, _read(fs, pdf_path))
@@ -148,17 +203,17 @@ class LatexHandler(ApiHandler):
                 url = f"{self.ctx.site_url}/blobs/{pdf_path}?uuid={pdf['data_uuid']}"
             return {"compile": compile_reply, "url": url, "pdf": pdf}
         finally:
-            if path.startswith("/tmp"):
-                remove_tmp_outputs(fs, path)
+            remove_tmp_outputs(fs, path)
 
     @staticmethod
     def _write_text_file(fs: ProjectFilesystem, path: str, content: Any) -> None:
         """write_text_file_to_project: mkdir -p, then write; failures are not reported (latex.ts ignores them)."""
         try:
-            target = fs.host_path(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            fs.host_path(path)
+            fd = fs.open_in_project(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, make_parents=True)
             text = content if isinstance(content, str) else str(content)
-            target.write_text(text, encoding="utf-8")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
         except (OSError, PathOutsideProject):
             pass
 

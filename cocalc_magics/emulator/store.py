@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -59,6 +59,7 @@ class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.db = sqlite3.connect(str(self.path), isolation_level=None)
+        self.path.chmod(0o600)  # it holds every account's (hashed) keys; the -wal/-shm follow the umask
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -190,3 +191,18 @@ class Store:
             self.db.execute("DELETE FROM blobs WHERE uuid=?", (uuid,))
             return None
         return bytes(row["data"])
+
+    def purge_blobs(self, max_total_bytes: int) -> None:
+        """Delete expired blobs, then the oldest ones until the rest fit in ``max_total_bytes``.
+
+        Every project blob lives the same day, so the soonest to expire is the oldest.
+        """
+        self.db.execute("DELETE FROM blobs WHERE expire IS NOT NULL AND expire <= ?", (time.time(),))
+        total = 0
+        doomed = []
+        rows = self.db.execute("SELECT uuid, length(data) AS size FROM blobs ORDER BY coalesce(expire, 1e300) DESC")
+        for row in rows:
+            total += row["size"]
+            if total > max_total_bytes:
+                doomed.append(row["uuid"])
+        self.db.executemany("DELETE FROM blobs WHERE uuid=?", [(uuid,) for uuid in doomed])
