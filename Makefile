@@ -15,7 +15,7 @@ LABEXTENSION_SOURCES := $(wildcard labextension/package.json labextension/packag
 PYTEST_ARGS ?=
 
 # latexmk + TeX for the LaTeX tests and demo, chromium for the browser test, curl for the published
-# examples, openssl for the emulator's --https certificate.
+# examples, openssl for the emulator's --https certificate, bubblewrap for the emulator's per-project sandbox.
 SYSTEM_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended lmodern curl chromium openssl bubblewrap
 
 .PHONY: test demo system-deps venv labextension build clean distclean
@@ -33,7 +33,7 @@ system-deps:
 			dpkg-query -W -f='$${Status}\n' "$$package" 2>/dev/null | grep -qx 'install ok installed' \
 				|| echo "$$package"; done); \
 	else \
-		missing=$$(for command in latexmk curl chromium openssl; do command -v "$$command" >/dev/null || echo "$$command"; done); \
+		missing=$$(for command in latexmk curl chromium openssl bwrap; do command -v "$$command" >/dev/null || echo "$$command"; done); \
 	fi; \
 	missing=$$(echo $$missing); \
 	[ -z "$$missing" ] && exit 0; \
