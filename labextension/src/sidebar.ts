@@ -283,7 +283,6 @@ export class CoCalcSidebar extends Widget {
     compile.title = this._trans.__(
       'Compile LaTeX with this project (kept by the Jupyter server)'
     );
-    controls.append(compile);
     const busy = row.is_changing || this._pending.has(row.project_id);
     const allowed: Record<ProjectAction, boolean> = {
       start: !busy && row.is_stopped,
@@ -293,13 +292,14 @@ export class CoCalcSidebar extends Widget {
     for (const action of ['start', 'stop', 'restart'] as ProjectAction[]) {
       const button = element(
         'button',
-        `jp-mod-styled cocalc-sidebar-action cocalc-sidebar-${action}`,
+        `cocalc-sidebar-action cocalc-sidebar-${action}`,
         ACTION_LABELS[action](this._trans)
       );
       button.disabled = !allowed[action];
       button.addEventListener('click', () => void this._act(row, action));
       controls.append(button);
     }
+    controls.append(compile);
     item.append(top, controls);
     return item;
   }
