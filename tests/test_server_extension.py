@@ -241,3 +241,10 @@ def test_a_slow_cocalc_does_not_block_the_jupyter_server(config_file, monkeypatc
     assert status_code == 200 and listed_code == 200
     assert listed_after >= slow_seconds
     assert status_after < slow_seconds
+
+
+def test_a_malformed_config_file_is_a_one_line_error_not_a_crash(signed_out, call):
+    signed_out.parent.mkdir()
+    signed_out.write_text('api_key = "unterminated\n')
+    for route in ("account", "projects"):
+        assert_one_line_error(call("GET", route), 409, "ConfigurationError")

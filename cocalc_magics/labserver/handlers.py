@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -48,14 +49,18 @@ class CoCalcBackend:
     def __init__(self, session_factory: Callable[..., CoCalcSession] = CoCalcSession):
         self._session_factory = session_factory
         self._session: CoCalcSession | None = None
+        self._session_lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cocalc-magics")
         self.compile_project_id: str | None = None
 
     @property
     def session(self) -> CoCalcSession:
-        if self._session is None:
-            self._session = self._session_factory(state_timeout=STATE_TIMEOUT)
-        return self._session
+        """The shared session; built in a pool thread on first use (it reads the config file, which may be
+        malformed: a ConfigurationError then becomes the route's one-line answer)."""
+        with self._session_lock:
+            if self._session is None:
+                self._session = self._session_factory(state_timeout=STATE_TIMEOUT)
+            return self._session
 
     async def call(self, function: Callable[..., Any], *args, **kwargs) -> Any:
         return await IOLoop.current().run_in_executor(self.executor, lambda: function(*args, **kwargs))
@@ -134,14 +139,19 @@ class CoCalcHandler(APIHandler):
 class AccountHandler(CoCalcHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        session = self.backend.session
-        if not session.has_api_key:
-            self.answer({"signed_in": False, "host": session.host, "how_to": how_to_add_a_key(),
-                         "config_file": str(config_file_path())})
+        def account_or_none():
+            session = self.backend.session
+            return session.host, session.whoami() if session.has_api_key else None
+
+        answer = await self.cocalc(account_or_none)
+        if answer is None:
             return
-        account = await self.cocalc(session.whoami)
-        if account is not None:
-            self.answer({"signed_in": True, "host": session.host, "account": _account_json(account)})
+        host, account = answer
+        if account is None:
+            self.answer({"signed_in": False, "host": host, "how_to": how_to_add_a_key(),
+                         "config_file": str(config_file_path())})
+        else:
+            self.answer({"signed_in": True, "host": host, "account": _account_json(account)})
 
 
 class ApiKeyHandler(CoCalcHandler):
@@ -155,14 +165,20 @@ class ApiKeyHandler(CoCalcHandler):
             self.fail(400, "api_key must be a CoCalc API key (one word, printable characters)", "ValueError")
             return
         api_key = api_key.strip()
-        host = self.backend.session.host
-        candidate = CoCalcSession(api_key=api_key, host=host, config_file=None)
-        try:
-            account = await self.cocalc(candidate.whoami)
-        finally:
-            candidate.close()
-        if account is None:
+
+        def check_key():
+            # A session of its own: the shared one keeps its key until this one is known to work.
+            host = self.backend.session.host
+            candidate = CoCalcSession(api_key=api_key, host=host)
+            try:
+                return host, candidate.whoami()
+            finally:
+                candidate.close()
+
+        checked = await self.cocalc(check_key)
+        if checked is None:
             return
+        host, account = checked
         path = config_file_path()
         try:
             await self.backend.call(store_api_key, path, api_key)
@@ -177,7 +193,7 @@ class ApiKeyHandler(CoCalcHandler):
 class ProjectsHandler(CoCalcHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        projects = await self.cocalc(self.backend.session.projects)
+        projects = await self.cocalc(lambda: self.backend.session.projects())
         if projects is None:
             return
         rows = [{"project_id": project.project_id, "title": project.title,
@@ -188,11 +204,13 @@ class ProjectsHandler(CoCalcHandler):
 class ProjectActionHandler(CoCalcHandler):
     @tornado.web.authenticated
     async def post(self, project_id: str, action: str) -> None:
-        session = self.backend.session
-        calls = {"start": lambda: session.start(project_id, wait=False),
-                 "stop": lambda: session.stop(project_id, wait=False),
-                 "restart": lambda: session.restart(project_id, wait=False)}
-        state = await self.cocalc(calls[action])
+        def change_state():
+            session = self.backend.session
+            if action == "restart":
+                return session.restart(project_id, wait=False)  # waits for the stop, not for the start
+            return getattr(session, action)(project_id, wait=False)
+
+        state = await self.cocalc(change_state)
         if state is not None:
             self.answer({"project_id": project_id, **_state_json(state)})
 
@@ -213,7 +231,7 @@ class CompileProjectHandler(CoCalcHandler):
                 self.fail(400, "project_id must be a project's UUID or null", "ValueError")
                 return
             # Only a project this account can see may be chosen.
-            project = await self.cocalc(self.backend.session.project, project_id.lower())
+            project = await self.cocalc(lambda: self.backend.session.project(project_id.lower()))
             if project is None:
                 return
             project_id = project.project_id
