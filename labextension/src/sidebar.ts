@@ -355,7 +355,8 @@ export class CoCalcSidebar extends Widget {
       await signIn(key);
       this._showMessage('');
     } catch (error) {
-      this._showError(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      this._showMessage(trans.__('Sign-in failed: %1', reason), true);
       return;
     }
     await this._poll.refresh();
