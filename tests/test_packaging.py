@@ -84,6 +84,12 @@ def test_built_extension_is_a_prebuilt_bundle_with_our_plugin():
     assert "cocalc-magics: JupyterLab extension activated" in bundle
 
 
+def test_built_extension_declares_its_settings():
+    schema = json.loads((BUILT_EXTENSION / "schemas" / EXTENSION_NAME / "plugin.json").read_text())
+    assert {"livePreviewDelay", "defaultZoom", "gutterMarks"} <= set(schema["properties"])
+    assert schema["additionalProperties"] is False
+
+
 def test_environment_serves_the_current_build_of_the_extension():
     # A stale copy in the venv would make JupyterLab load old code after a rebuild:
     # `make venv` reinstalls whenever labextension/ changes.

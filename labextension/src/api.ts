@@ -94,6 +94,10 @@ export function changeProjectState(
   });
 }
 
+export function getCompileProject(): Promise<{ project_id: string | null }> {
+  return requestAPI('compile-project');
+}
+
 export function setCompileProject(
   projectId: string | null
 ): Promise<{ project_id: string | null }> {

@@ -11,7 +11,8 @@ import {
   NotebookPanel
 } from '@jupyterlab/notebook';
 
-import { isLatexCellSource } from './latexCells';
+import { getCompileProject } from './api';
+import { isLatexCellSource, withProjectOption } from './latexCells';
 import { SIDEBAR_ID } from './sidebar';
 
 export namespace CommandIDs {
@@ -47,11 +48,24 @@ export function addCommands(
     isVisible: () => latexCellNotebook(tracker) !== null,
     execute: async () => {
       const panel = latexCellNotebook(tracker);
-      if (panel) {
-        // The cell's own magic compiles it: running it keeps one code path,
-        // with or without this extension.
-        await NotebookActions.run(panel.content, panel.sessionContext);
+      if (!panel) {
+        return;
       }
+      // The project chosen in the sidebar goes into the magic line, where
+      // it stays visible and saved with the notebook; a line that names a
+      // project already keeps it. Without a server extension, nothing changes.
+      const cell = panel.content.activeCell!;
+      const chosen = await getCompileProject().catch(() => null);
+      if (chosen?.project_id) {
+        const source = cell.model.sharedModel.getSource();
+        const updated = withProjectOption(source, chosen.project_id);
+        if (updated !== source) {
+          cell.model.sharedModel.setSource(updated);
+        }
+      }
+      // The cell's own magic compiles it: running it keeps one code path,
+      // with or without this extension.
+      await NotebookActions.run(panel.content, panel.sessionContext);
     }
   });
   app.commands.addCommand(CommandIDs.showSidebar, {

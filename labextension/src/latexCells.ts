@@ -40,6 +40,20 @@ export function isLatexCellSource(source: string): boolean {
   );
 }
 
+/**
+ * The cell's source with `--project <id>` on its magic line, unless the line
+ * already names a project (`--project`, as `%%cocalc_latex --help` lists it).
+ */
+export function withProjectOption(source: string, projectId: string): string {
+  const newline = source.indexOf('\n');
+  const firstLine = newline < 0 ? source : source.slice(0, newline);
+  if (/(^|\s)--project(\s|=|$)/.test(firstLine)) {
+    return source;
+  }
+  const rest = newline < 0 ? '' : source.slice(newline);
+  return `${firstLine.trimEnd()} --project ${projectId}${rest}`;
+}
+
 function isLatexCellDocument(doc: Text): boolean {
   return isLatexCellSource(doc.line(1).text);
 }

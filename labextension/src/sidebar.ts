@@ -281,7 +281,7 @@ export class CoCalcSidebar extends Widget {
     radio.addEventListener('change', () => void this._chooseCompile(row));
     compile.append(radio, ' ', this._trans.__('compile here'));
     compile.title = this._trans.__(
-      'Compile LaTeX with this project (kept by the Jupyter server)'
+      'Compile LaTeX with this project: the Compile LaTeX Cell command adds --project to the magic line'
     );
     const busy = row.is_changing || this._pending.has(row.project_id);
     const allowed: Record<ProjectAction, boolean> = {

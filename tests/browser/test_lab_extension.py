@@ -14,7 +14,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lab_browser import headless_chromium, missing_requirements, running_jupyterlab
+import requests
+from lab_browser import (
+    KERNEL_IDLE,
+    headless_chromium,
+    missing_requirements,
+    running_jupyterlab,
+)
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics.models import STOPPED_STATES
@@ -24,6 +30,7 @@ pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(m
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 LATEX_CELL = "%%cocalc_latex\n% a comment in TeX\n\\section{Intro}\nThis and that is with prose.\n"
 PYTHON_CELL = "x = 1 and 2  # a comment in Python\n"
+LOAD_EXTENSION_CELL = "%load_ext cocalc_magics"
 WAIT_MS = 30_000
 
 # The computed style of the first character of ``word`` in cell ``index``'s editor: what the user sees,
@@ -63,13 +70,20 @@ def sidebar_project(module_session) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
+def compile_project(module_session) -> str:
+    project_id = module_session.create_project(f"compile {uuid.uuid4().hex[:8]}").project_id
+    module_session.start(project_id)
+    return project_id
+
+
+@pytest.fixture(scope="module")
 def lab_page(tmp_path_factory, emulator, sidebar_project):
     """One Lab (its server extension sees the key through its environment) and one page on the notebook."""
     work = tmp_path_factory.mktemp("lab-extension")
     root = work / "notebooks"
     root.mkdir()
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATEX_CELL),
-                                               nbformat.v4.new_code_cell(PYTHON_CELL)])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)
+                                               for source in (LATEX_CELL, PYTHON_CELL, LOAD_EXTENSION_CELL)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                        "language": "python"}
     nbformat.write(notebook, root / "cells.ipynb")
@@ -79,7 +93,7 @@ def lab_page(tmp_path_factory, emulator, sidebar_project):
     with running_jupyterlab(root, work / "jupyter", server_env) as server, headless_chromium() as page:
         page.goto(server.lab_url("cells.ipynb"))
         page.locator(".jp-Notebook .jp-Cell .cm-content").nth(1).wait_for(timeout=WAIT_MS)
-        yield page
+        yield page, server
 
 
 def style_of(page, cell: int, word: str) -> dict:
@@ -117,7 +131,7 @@ def screenshot_on_failure(page, name: str):
 
 
 def test_latex_cell_body_is_highlighted_as_latex_and_switches_back(lab_page):
-    page = lab_page
+    page, _ = lab_page
     with screenshot_on_failure(page, "lab-extension-highlighting-failure.png"):
         # The Python cell is highlighted once its language has loaded: its "and" stands out from prose.
         page.wait_for_function(f"""() => {{
@@ -158,7 +172,7 @@ def test_latex_cell_body_is_highlighted_as_latex_and_switches_back(lab_page):
 def test_sidebar_lists_the_project_and_its_stop_stops_it(lab_page, module_session, sidebar_project):
     from playwright.sync_api import expect
 
-    page = lab_page
+    page, _ = lab_page
     project_id, title = sidebar_project
     with screenshot_on_failure(page, "lab-extension-sidebar-failure.png"):
         page.evaluate("() => window.jupyterapp.commands.execute('cocalc-magics:show-sidebar')")
@@ -187,3 +201,41 @@ def test_sidebar_lists_the_project_and_its_stop_stops_it(lab_page, module_sessio
         page.screenshot(path=SCREENSHOTS / "lab-narrow-dark.png")
         set_theme(page, "JupyterLab Light")
         page.screenshot(path=SCREENSHOTS / "lab-narrow-light.png")
+
+
+def run_command(page, command: str) -> None:
+    page.evaluate("command => window.jupyterapp.commands.execute(command)", command)
+
+
+def command_enabled_on_cell(page, command: str, index: int) -> bool:
+    return page.evaluate("""([command, index]) => {
+        const notebook = window.jupyterapp.shell.currentWidget.content;
+        notebook.activeCellIndex = index;
+        return window.jupyterapp.commands.isEnabled(command);
+    }""", [command, index])
+
+
+def test_compile_command_runs_the_latex_cell_with_the_sidebars_project(lab_page, compile_project):
+    from playwright.sync_api import expect
+
+    page, server = lab_page
+    compile_command = "cocalc-magics:compile-latex-cell"
+    with screenshot_on_failure(page, "lab-extension-compile-failure.png"):
+        page.set_viewport_size({"width": 1300, "height": 1000})
+        # What the sidebar's "compile here" does.
+        chosen = requests.put(f"{server.url}/cocalc-magics/compile-project", json={"project_id": compile_project},
+                              headers={"Authorization": f"token {server.token}"}, timeout=30)
+        assert chosen.status_code == 200, chosen.text
+        page.get_by_text(KERNEL_IDLE).first.wait_for(timeout=WAIT_MS)
+        assert command_enabled_on_cell(page, compile_command, 2) is False  # not a LaTeX cell
+        run_command(page, "notebook:run-cell")  # %load_ext cocalc_magics
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        expect(cells.nth(2).locator(".jp-InputPrompt")).to_have_text("[1]:", timeout=WAIT_MS)
+
+        assert command_enabled_on_cell(page, compile_command, 0) is True
+        run_command(page, compile_command)
+        expect(cells.nth(0).locator(".cocalc-pdf-viewer img.cocalc-pdf-page")).to_be_visible(timeout=WAIT_MS)
+        first_line = page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.widgets[0].model.sharedModel.getSource()")
+        assert first_line.split("\n", 1)[0] == f"%%cocalc_latex --project {compile_project}"
+        cells.nth(0).screenshot(path=SCREENSHOTS / "lab-compile-command.png")
