@@ -17,8 +17,9 @@ import uuid
 import pytest
 import tomllib
 from emulator_process import corrupted_key
+
 # The jp_* fixtures (jp_fetch, jp_serverapp, ...), for this module only.
-from pytest_jupyter.jupyter_server import *  # noqa: F403
+from pytest_jupyter.jupyter_server import *
 from recording_server import RecordingServer, ScriptedResponse
 from secret_guard import register_secret
 from tornado.httpclient import HTTPClientError
@@ -248,3 +249,44 @@ def test_a_malformed_config_file_is_a_one_line_error_not_a_crash(signed_out, cal
     signed_out.write_text('api_key = "unterminated\n')
     for route in ("account", "projects"):
         assert_one_line_error(call("GET", route), 409, "ConfigurationError")
+
+
+# -- the config file edit behind sign-in (no server needed) ---------------------------------------------------
+
+
+def test_storing_a_key_replaces_only_the_top_level_api_key_line(tmp_path):
+    from cocalc_magics.labserver.keyfile import store_api_key
+
+    path = tmp_path / "config.toml"
+    path.write_text('# mine\napi_key = "sk-old"\nhost = "https://cocalc.com"\n\n[table]\napi_key = "not this one"\n')
+    store_api_key(path, 'sk-new"quoted\\')
+    stored = tomllib.loads(path.read_text())
+    assert stored["api_key"] == 'sk-new"quoted\\'
+    assert stored["host"] == "https://cocalc.com" and stored["table"] == {"api_key": "not this one"}
+    assert path.read_text().startswith("# mine\n")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_storing_a_key_goes_before_the_first_table_and_creates_a_private_folder(tmp_path):
+    from cocalc_magics.labserver.keyfile import store_api_key
+
+    path = tmp_path / "new" / "config.toml"
+    store_api_key(path, "sk-first")
+    assert tomllib.loads(path.read_text()) == {"api_key": "sk-first"}
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+    path.write_text("[table]\nx = 1\n")
+    store_api_key(path, "sk-second")
+    assert tomllib.loads(path.read_text()) == {"api_key": "sk-second", "table": {"x": 1}}
+
+
+def test_a_key_line_the_edit_cannot_handle_is_refused_and_the_file_kept(tmp_path):
+    from cocalc_magics.labserver.keyfile import store_api_key
+
+    path = tmp_path / "config.toml"
+    original = 'api_key = """sk-multi\nline"""\n'
+    path.write_text(original)
+    with pytest.raises(ValueError, match="edit it by hand"):
+        store_api_key(path, "sk-new")
+    assert path.read_text() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]  # no temporary file left behind
