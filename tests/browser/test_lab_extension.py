@@ -3,8 +3,9 @@
 Highlighting: a ``%%cocalc_latex`` cell's body is styled as LaTeX (prose words are not Python keywords,
 ``%`` starts a comment), compared token by token with what the same Lab theme does to a Python cell; it
 switches back as soon as the first line stops naming the magic. The sidebar: the emulator's project with
-its badge, the filter, and Stop changing the project in the emulator (read back through the API). One Lab
-start for the module; screenshots (light, dark, a narrow window) go to test-output/browser/.
+its badge, the filter, and Stop changing the project in the emulator (read back through the API). The
+Compile LaTeX Cell command: offered in the context menu of a LaTeX cell only, it writes the sidebar's compile
+project into the magic line and runs the cell, which compiles on the emulator. One Lab start for the module; screenshots (light, dark, a narrow window) go to test-output/browser/.
 """
 
 from __future__ import annotations
@@ -233,7 +234,17 @@ def test_compile_command_runs_the_latex_cell_with_the_sidebars_project(lab_page,
         expect(cells.nth(2).locator(".jp-InputPrompt")).to_have_text("[1]:", timeout=WAIT_MS)
 
         assert command_enabled_on_cell(page, compile_command, 0) is True
-        run_command(page, compile_command)
+        # The cell context menu offers it on a LaTeX cell only.
+        menu_item = page.locator(".lm-Menu .lm-Menu-itemLabel", has_text="Compile LaTeX Cell")
+        cells.nth(1).locator(".jp-InputPrompt").click()
+        cells.nth(1).locator(".jp-InputPrompt").click(button="right")
+        page.locator(".lm-Menu").first.wait_for(timeout=WAIT_MS)
+        expect(menu_item).to_be_hidden()  # Lumino keeps items it must not show, hidden
+        page.keyboard.press("Escape")
+        cells.nth(0).locator(".jp-InputPrompt").click()
+        cells.nth(0).locator(".jp-InputPrompt").click(button="right")
+        expect(menu_item).to_be_visible(timeout=WAIT_MS)
+        menu_item.click()
         expect(cells.nth(0).locator(".cocalc-pdf-viewer img.cocalc-pdf-page")).to_be_visible(timeout=WAIT_MS)
         first_line = page.evaluate(
             "() => window.jupyterapp.shell.currentWidget.content.widgets[0].model.sharedModel.getSource()")
