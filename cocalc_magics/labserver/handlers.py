@@ -231,7 +231,8 @@ class CompileProjectHandler(CoCalcHandler):
                 self.fail(400, "project_id must be a project's UUID or null", "ValueError")
                 return
             # Only a project this account can see may be chosen.
-            project = await self.cocalc(lambda: self.backend.session.project(project_id.lower()))
+            wanted = project_id.lower()
+            project = await self.cocalc(lambda: self.backend.session.project(wanted))
             if project is None:
                 return
             project_id = project.project_id
