@@ -38,6 +38,8 @@ MAX_BODY_BYTES = 4096
 MAX_KEY_LENGTH = 256
 # The sidebar's state changes return at once (the poll shows the transition); a restart waits for its stop.
 STATE_TIMEOUT = 120.0
+# The sidebar lists at most this many projects (most recently edited first): every answer has a size limit.
+MAX_PROJECTS = 1000
 _PRINTABLE_KEY = re.compile(r"^[\x21-\x7e]+$")
 _ACTIONS = ("start", "stop", "restart")
 
@@ -196,9 +198,10 @@ class ProjectsHandler(CoCalcHandler):
         projects = await self.cocalc(lambda: self.backend.session.projects())
         if projects is None:
             return
-        rows = [{"project_id": project.project_id, "title": project.title,
-                 **_state_json(project.state or ProjectState.from_api(None))} for project in projects]
-        self.answer({"projects": rows, "compile_project_id": self.backend.compile_project_id})
+        rows = [{"project_id": project.project_id, "title": project.title[:500],
+                 **_state_json(project.state or ProjectState.from_api(None))} for project in projects[:MAX_PROJECTS]]
+        self.answer({"projects": rows, "truncated": len(projects) > MAX_PROJECTS,
+                     "compile_project_id": self.backend.compile_project_id})
 
 
 class ProjectActionHandler(CoCalcHandler):

@@ -33,6 +33,8 @@ export interface IProjectRow {
 
 export interface IProjectsAnswer {
   projects: IProjectRow[];
+  /** More projects exist than the server extension lists. */
+  truncated: boolean;
   compile_project_id: string | null;
 }
 

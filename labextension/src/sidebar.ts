@@ -191,7 +191,14 @@ export class CoCalcSidebar extends Widget {
       const answer = await getProjects();
       this._rows = answer.projects;
       this._compileProjectId = answer.compile_project_id;
-      this._showMessage('');
+      this._showMessage(
+        answer.truncated
+          ? this._trans.__(
+              'Showing the %1 most recently edited projects.',
+              answer.projects.length
+            )
+          : ''
+      );
     } catch (error) {
       this._showError(error);
       throw error;
