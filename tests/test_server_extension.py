@@ -194,7 +194,7 @@ def test_sign_in_checks_the_key_then_stores_it_for_the_owner_only(signed_out, ca
     wrong = corrupted_key(emulator.api_key)
     register_secret(wrong)
     refused = call("POST", "api-key", {"api_key": wrong})
-    assert_one_line_error(refused, 502, "AuthenticationError")
+    assert_one_line_error(refused, 400, "AuthenticationError")
     assert wrong not in refused.text
     assert signed_out.read_text() == before  # a refused key is never stored
 

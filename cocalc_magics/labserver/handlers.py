@@ -23,6 +23,7 @@ from tornado.ioloop import IOLoop
 
 from ..client import one_line
 from ..errors import (
+    AuthenticationError,
     CoCalcError,
     CoCalcTimeoutError,
     ConfigurationError,
@@ -64,8 +65,8 @@ class CoCalcBackend:
                 self._session = self._session_factory(state_timeout=STATE_TIMEOUT)
             return self._session
 
-    async def call(self, function: Callable[..., Any], *args, **kwargs) -> Any:
-        return await IOLoop.current().run_in_executor(self.executor, lambda: function(*args, **kwargs))
+    async def call(self, function: Callable[..., Any], *args) -> Any:
+        return await IOLoop.current().run_in_executor(self.executor, function, *args)
 
     def use_api_key(self, api_key: str) -> None:
         self.session.set_api_key(api_key)
@@ -129,12 +130,13 @@ class CoCalcHandler(APIHandler):
         message = getattr(error, "log_message", None) or self._reason
         self.finish(json.dumps({"message": one_line(str(message)), "error": "HTTPError"}))
 
-    async def cocalc(self, function: Callable[..., Any], *args, **kwargs) -> Any:
+    async def cocalc(self, function: Callable[[], Any], refused_key_status: int = 502) -> Any:
         """Run a blocking session call in the pool; CoCalc's errors become a one-line JSON answer (None)."""
         try:
-            return await self.backend.call(function, *args, **kwargs)
+            return await self.backend.call(function)
         except CoCalcError as error:
-            self.fail(_error_status(error), str(error) or type(error).__name__, type(error).__name__)
+            status = refused_key_status if isinstance(error, AuthenticationError) else _error_status(error)
+            self.fail(status, str(error) or type(error).__name__, type(error).__name__)
             return None
 
 
@@ -177,7 +179,8 @@ class ApiKeyHandler(CoCalcHandler):
             finally:
                 candidate.close()
 
-        checked = await self.cocalc(check_key)
+        # A key CoCalc refuses is bad input to this route (400), not a failure of CoCalc.
+        checked = await self.cocalc(check_key, refused_key_status=400)
         if checked is None:
             return
         host, account = checked
