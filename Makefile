@@ -11,14 +11,15 @@ PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.cocalc-magics-installed
 BUILT_LABEXTENSION := cocalc_magics/labextension
 LABEXTENSION_SOURCES := $(wildcard labextension/package.json labextension/package-lock.json \
-	labextension/tsconfig.json labextension/install.json labextension/src/*)
+	labextension/tsconfig.json labextension/install.json labextension/src/* labextension/style/* \
+	labextension/schema/* jupyter-config/server-config/*)
 PYTEST_ARGS ?=
 
 # latexmk + TeX for the LaTeX tests and demo, chromium for the browser test, curl for the published
 # examples, openssl for the emulator's --https certificate, bubblewrap for the emulator's per-project sandbox.
 SYSTEM_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended lmodern curl chromium openssl bubblewrap
 
-.PHONY: test demo system-deps venv labextension build clean distclean
+.PHONY: test demo system-deps venv labextension lint-ts build clean distclean
 
 test: system-deps venv
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
@@ -65,6 +66,11 @@ $(INSTALLED): pyproject.toml $(LABEXTENSION_SOURCES) | $(PYTHON)
 labextension:
 	rm -f $(INSTALLED)
 	$(MAKE) --no-print-directory venv
+
+# eslint + prettier over the extension's TypeScript, CSS and JSON (configured as jupyterlab/extension-template
+# has them); node_modules come from the npm install that the venv's build ran.
+lint-ts: venv
+	cd labextension && npm run --silent lint:check
 
 build: venv
 	$(PYTHON) -c 'import build' 2>/dev/null || $(PYTHON) -m pip install --quiet 'build>=1.0'

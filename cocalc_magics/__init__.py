@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+try:
+    # Written by the build from labextension/package.json: one version for the Python and the Lab side.
+    from ._version import __version__
+except ImportError:  # a source tree that was never built or installed
+    __version__ = "0+unknown"
 
 _PUBLIC_NAMES = {
     "CoCalcSession": "session", "get_default_session": "session", "set_default_session": "session",
@@ -34,6 +38,11 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(list(globals()) + __all__)
+
+
+def _jupyter_labextension_paths() -> list[dict]:
+    """Where the prebuilt JupyterLab extension lives in this package (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "cocalc-magics"}]
 
 
 def load_ipython_extension(ipython) -> None:

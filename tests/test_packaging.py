@@ -84,6 +84,12 @@ def test_built_extension_is_a_prebuilt_bundle_with_our_plugin():
     assert "cocalc-magics: JupyterLab extension activated" in bundle
 
 
+def test_built_extension_declares_its_settings():
+    schema = json.loads((BUILT_EXTENSION / "schemas" / EXTENSION_NAME / "plugin.json").read_text())
+    assert {"livePreviewDelay", "defaultZoom", "gutterMarks"} <= set(schema["properties"])
+    assert schema["additionalProperties"] is False
+
+
 def test_environment_serves_the_current_build_of_the_extension():
     # A stale copy in the venv would make JupyterLab load old code after a rebuild:
     # `make venv` reinstalls whenever labextension/ changes.
@@ -112,3 +118,36 @@ def test_importing_the_package_does_not_import_heavy_optional_dependencies():
 def test_the_emulator_loads_none_of_the_client():
     client_side = ["cocalc_magics.session", "cocalc_magics.client", "cocalc_magics.models", "requests"]
     assert modules_loaded_by("import cocalc_magics.emulator.__main__", client_side) == []
+
+
+def test_python_package_and_lab_extension_share_one_version():
+    from importlib.metadata import version
+
+    import cocalc_magics
+
+    source_version = _load_package_json(REPO_ROOT / "labextension")["version"]
+    assert cocalc_magics.__version__ == source_version
+    assert version("cocalc-magics") == source_version
+    assert _load_package_json(BUILT_EXTENSION)["version"] == source_version
+
+
+def test_labextension_paths_point_at_the_built_extension():
+    import cocalc_magics
+
+    (path,) = cocalc_magics._jupyter_labextension_paths()
+    assert path["dest"] == EXTENSION_NAME
+    assert (Path(cocalc_magics.__file__).parent / path["src"] / "package.json").is_file()
+
+
+def test_jupyter_server_loads_the_sidebars_server_extension_in_this_environment(tmp_path):
+    # pip put jupyter-config/ into sys.prefix/etc/jupyter/jupyter_server_config.d (the wheel's shared-data).
+    config = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "cocalc_magics.labserver.json"
+    assert json.loads(config.read_text()) == {"ServerApp": {"jpserver_extensions": {"cocalc_magics.labserver": True}}}
+
+    jupyter = Path(sys.executable).parent / "jupyter"
+    completed = subprocess.run([str(jupyter), "server", "extension", "list"], capture_output=True, text=True,
+                               check=False, env=_jupyter_isolated_from_user_dirs(tmp_path), timeout=120)
+    output = ANSI_ESCAPE.sub("", completed.stdout + completed.stderr)
+    assert completed.returncode == 0, output
+    assert re.search(r"cocalc_magics\.labserver\s+enabled", output), output
+    assert re.search(r"cocalc_magics\.labserver\s+\S*\s*OK", output), output
