@@ -26,7 +26,14 @@ import requests
 import urllib3
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from .bounded_http import ACCEPT_ENCODING, AnswerTooLarge, Deadline, DeadlineAdapter, UndecodableAnswer, read_body
+from .bounded_http import (
+    ACCEPT_ENCODING,
+    AnswerTooLarge,
+    Deadline,
+    DeadlineAdapter,
+    UndecodableAnswer,
+    read_body,
+)
 from .errors import (
     AnswerTooLargeError,
     APIError,
