@@ -146,7 +146,9 @@ def read_body(raw: urllib3.HTTPResponse, content_encoding: str, limit: int, *, t
     else:
         raise UndecodableAnswer(f"the answer is in the {encoding[:40]!r} encoding, which was not asked for")
     body = bytearray()
+    received = 0
     for chunk in raw.stream(READ_CHUNK, decode_content=False):
+        received += len(chunk)
         if decoder is None:
             body += chunk
         else:
@@ -159,4 +161,6 @@ def read_body(raw: urllib3.HTTPResponse, content_encoding: str, limit: int, *, t
             if truncate:
                 return bytes(body[:limit])
             raise AnswerTooLarge()
+    if decoder is not None and received and not decoder.eof:
+        raise UndecodableAnswer(f"the {encoding} answer is not valid compressed data (it ends part way)")
     return bytes(body)

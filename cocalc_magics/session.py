@@ -424,8 +424,8 @@ class CoCalcSession:
 
     def _latex_result(self, reply: dict, path: str, project_id: str | None, elapsed: float,
                       reported: bool) -> LatexResult:
-        compile_reply = reply_object(reply.get("compile") or {}, "latex compile")
-        pdf_reply = reply_object(reply.get("pdf") or {}, "latex pdf")
+        compile_reply = reply_object(reply["compile"], "latex compile") if reply.get("compile") is not None else {}
+        pdf_reply = reply_object(reply.get("pdf"), "latex pdf") if reply.get("pdf") is not None else {}
         stdout = reply_text(compile_reply, "stdout", "latex compile", default="")
         stderr = reply_text(compile_reply, "stderr", "latex compile", default="")
         event = compile_reply.get("event")
