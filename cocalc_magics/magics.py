@@ -497,6 +497,8 @@ class CoCalcMagics(Magics):
             status.clear()
             return self._deliver(result, output)
         dpi = None if args.no_preview else (args.dpi or self.preview_dpi)
+        if result.note:
+            say(f"Note: {result.note}.")  # e.g. the server refused the error-reporting command
         status.finish(self._latex_view(result, dpi, status) if dpi and result.url else LatexSummary(result))
         return None
 
