@@ -19,7 +19,9 @@ def forget_in_history(shell, words: list[str]) -> str:
     words = [word for word in words if len(word) >= 4]
     if history is None or not words:
         return "It was not found in IPython's history."
-    line_number = shell.execution_count
+    # The running cell is the last one stored (store_inputs runs before the cell does); its index in the
+    # lists is also the line number it was stored under (ipykernel may have counted execution_count on).
+    line_number = len(history.input_hist_parsed) - 1
 
     def scrub(text):
         if not isinstance(text, str):
