@@ -33,6 +33,10 @@ class AnswerTooLarge(Exception):
     """The decoded answer passed the cap it was read under."""
 
 
+class DeadlinePassed(Exception):
+    """The attempt's deadline passed between two chunks (a connection the watchdog could not shut, e.g. a proxy's)."""
+
+
 class UndecodableAnswer(Exception):
     """The answer's Content-Encoding is not one we asked for, or its compressed bytes are broken."""
 
@@ -41,7 +45,8 @@ class Deadline:
     """A total time limit for one attempt: at ``seconds`` the socket in use is shut down.
 
     Used as a context manager around the whole attempt (connect, send, headers, body). The connection classes
-    below register their socket with the deadline of the thread that uses them.
+    below register their socket with the deadline of the thread that uses them; one shared watchdog thread
+    ends whatever deadline is due (a thread per call would cost more than the call on a local server).
     """
 
     def __init__(self, seconds: float):
@@ -50,16 +55,14 @@ class Deadline:
         self.expired = False
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
 
     def __enter__(self) -> Deadline:
         _current.deadline = self
-        self._timer.start()
+        _WATCHDOG.arm(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._timer.cancel()
+        _WATCHDOG.disarm(self)
         _current.deadline = None
 
     def remaining(self) -> float:
@@ -74,12 +77,53 @@ class Deadline:
         if expired:
             _shut(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             self.expired = True
             sock = self._socket
         if sock is not None:
             _shut(sock)
+
+
+class _Watchdog:
+    """One daemon thread that expires the armed deadlines when they are due."""
+
+    def __init__(self):
+        self._armed: dict[int, Deadline] = {}
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._sleeping_until = 0.0
+
+    def arm(self, deadline: Deadline) -> None:
+        with self._wake:
+            self._armed[id(deadline)] = deadline
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="cocalc-magics-deadlines", daemon=True)
+                self._thread.start()
+            if deadline.at < self._sleeping_until:  # wake it only when it would sleep past this one
+                self._wake.notify()
+
+    def disarm(self, deadline: Deadline) -> None:
+        with self._wake:
+            self._armed.pop(id(deadline), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                due = [d for d in self._armed.values() if d.at <= now]
+                for deadline in due:
+                    del self._armed[id(deadline)]
+                if not due:
+                    self._sleeping_until = min((d.at for d in self._armed.values()), default=now + 60.0)
+                    self._wake.wait(self._sleeping_until - now)
+                    self._sleeping_until = 0.0
+                    continue
+            for deadline in due:
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket) -> None:
@@ -136,7 +180,8 @@ class DeadlineAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
-def read_body(raw: urllib3.HTTPResponse, content_encoding: str, limit: int, *, truncate: bool = False) -> bytes:
+def read_body(raw: urllib3.HTTPResponse, content_encoding: str, limit: int, *, truncate: bool = False,
+              deadline: Deadline | None = None) -> bytes:
     """The decoded body, at most ``limit`` bytes: over it, :class:`AnswerTooLarge` (or cut, with ``truncate``)."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("", "identity"):
@@ -149,6 +194,8 @@ def read_body(raw: urllib3.HTTPResponse, content_encoding: str, limit: int, *, t
     received = 0
     for chunk in raw.stream(READ_CHUNK, decode_content=False):
         received += len(chunk)
+        if deadline is not None and deadline.expired:
+            raise DeadlinePassed()
         if decoder is None:
             body += chunk
         else:

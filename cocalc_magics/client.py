@@ -31,6 +31,7 @@ from .bounded_http import (
     AnswerTooLarge,
     Deadline,
     DeadlineAdapter,
+    DeadlinePassed,
     UndecodableAnswer,
     read_body,
 )
@@ -318,6 +319,8 @@ class CoCalcClient(_KeyHolder):
                     failure = AnswerTooLargeError(
                         f"{what}: the answer from {server} is larger than the {limit // 2**20} MiB this package "
                         "reads (far more than CoCalc sends), refused", 200)
+                except DeadlinePassed:
+                    failure, retryable = self._timeout(what, server, deadline), True
                 except UndecodableAnswer as error:
                     failure = TransportError(f"{what}: {error} (from {server})")
                 except requests.exceptions.SSLError as error:
@@ -343,14 +346,14 @@ class CoCalcClient(_KeyHolder):
             if truncate:
                 limit = MAX_ERROR_PAGE_BYTES
             encoding = response.headers.get("Content-Encoding", "")
-            body = read_body(response.raw, encoding, limit, truncate=truncate)
+            body = read_body(response.raw, encoding, limit, truncate=truncate, deadline=deadline)
             return _Answer(response.status_code, dict(response.headers), body)
 
     def _transport_failure(self, error: Exception, what: str, server: str,
                            deadline: Deadline) -> tuple[TransportError, bool]:
         """The package error for a failed attempt, and whether the attempt may be retried."""
         if deadline.expired or isinstance(error, (requests.Timeout, urllib3.exceptions.TimeoutError)):
-            return CoCalcTimeoutError(f"{what}: {server} did not answer within {deadline.seconds:g} s"), True
+            return self._timeout(what, server, deadline), True
         cause = self._short_cause(error)
         if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
                               urllib3.exceptions.ProtocolError, http.client.HTTPException)) \
@@ -361,6 +364,10 @@ class CoCalcClient(_KeyHolder):
             return TransportError(f"{what}: cannot reach {server} ({cause})"), True
         # Anything else requests raises (too many redirects, a malformed header ...) is not retried.
         return TransportError(f"{what}: {type(error).__name__} talking to {server} ({cause})"), False
+
+    @staticmethod
+    def _timeout(what: str, server: str, deadline: Deadline) -> CoCalcTimeoutError:
+        return CoCalcTimeoutError(f"{what}: {server} did not answer within {deadline.seconds:g} s")
 
     def _short_cause(self, error: BaseException) -> str:
         """The innermost reason of a requests/urllib3 error, without the URL-laden wrapper text."""
