@@ -39,6 +39,7 @@ from .errors import (
     AnswerTooLargeError,
     APIError,
     AuthenticationError,
+    CoCalcError,
     CoCalcTimeoutError,
     ConfigurationError,
     HTTPStatusError,
@@ -120,7 +121,7 @@ class _ApiKeyAuth(_KeyHolder, AuthBase):
         self._origin = origin(host)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if origin(request.url) == self._origin:
+        if origin(request.url or "") == self._origin:
             return self._basic(request)
         return request
 
@@ -311,7 +312,8 @@ class CoCalcClient(_KeyHolder):
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
             last_attempt = attempt == attempts - 1
-            failure, retryable = None, False
+            failure: CoCalcError | None = None
+            retryable = False
             with Deadline(timeout) as deadline:
                 try:
                     answer = self._attempt(send, deadline, limit)
@@ -372,8 +374,11 @@ class CoCalcClient(_KeyHolder):
     def _short_cause(self, error: BaseException) -> str:
         """The innermost reason of a requests/urllib3 error, without the URL-laden wrapper text."""
         cause = error
-        while cause.__cause__ is not None or cause.__context__ is not None:
-            cause = cause.__cause__ or cause.__context__
+        for _ in range(20):  # a chain can loop back on itself
+            inner = cause.__cause__ or cause.__context__
+            if inner is None:
+                break
+            cause = inner
         text = str(cause) or type(cause).__name__
         if "Connection refused" in text:
             return "connection refused"

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Literal, overload
 from urllib.parse import urlsplit
 
 from .errors import UnexpectedReplyError
@@ -58,6 +58,12 @@ def reply_rows(value: Any, where: str) -> list[dict]:
     return [reply_object(row, f"{where}[{index}]") for index, row in enumerate(value)]
 
 
+@overload
+def reply_text(row: dict, key: str, where: str, *, required: Literal[True]) -> str: ...
+@overload
+def reply_text(row: dict, key: str, where: str, *, default: str) -> str: ...
+@overload
+def reply_text(row: dict, key: str, where: str) -> str | None: ...
 def reply_text(row: dict, key: str, where: str, *, required: bool = False, default: str | None = None) -> str | None:
     value = row.get(key)
     if value is None and not required:
@@ -67,6 +73,10 @@ def reply_text(row: dict, key: str, where: str, *, required: bool = False, defau
     return value
 
 
+@overload
+def reply_int(row: dict, key: str, where: str, *, default: int) -> int: ...
+@overload
+def reply_int(row: dict, key: str, where: str) -> int | None: ...
 def reply_int(row: dict, key: str, where: str, *, default: int | None = None) -> int | None:
     value = row.get(key)
     if value is None:
