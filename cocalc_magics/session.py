@@ -168,6 +168,8 @@ class CoCalcSession:
         if self._verify is False:
             warnings.warn(f"TLS verification is off for {self._host}", stacklevel=2)
         self._client: CoCalcClient | None = None
+        # Set once the server refused our error-reporting latex wrapper and took CoCalc's own command instead.
+        self._refuses_latex_wrapper = False
 
     # -- configuration ---------------------------------------------------------------------------------------
 
@@ -239,6 +241,7 @@ class CoCalcSession:
         return self._client
 
     def _reset_client(self) -> None:
+        self._refuses_latex_wrapper = False
         if self._client is not None:
             self._client.close()
         self._client = None
@@ -393,6 +396,9 @@ class CoCalcSession:
         compile_timeout = DEFAULT_COMPILE_TIMEOUT if timeout is None else timeout
         started = time.monotonic()
         note = ""
+        if reported and command is None and self._refuses_latex_wrapper:
+            del params["command"]  # this server refused the wrapper before: do not ask again
+            reported, note = False, LIMITED_DETAILS_NOTE
         try:
             reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
         except (AuthenticationError, PermissionDeniedError, NoAnswerError):
@@ -411,6 +417,8 @@ class CoCalcSession:
             note = (LIMITED_DETAILS_NOTE if command is None else
                     "the server refused the error-reporting wrapper, so the command ran as given: " + LIMITED_DETAILS)
             reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
+            if command is None:
+                self._refuses_latex_wrapper = True
         elapsed = time.monotonic() - started
         if not isinstance(reply, dict) or not reply:
             # CoCalc's hub gives up on the project after 60 s and then answers {}.

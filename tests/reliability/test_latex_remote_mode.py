@@ -61,6 +61,15 @@ def test_a_plain_compile_falls_back_to_cocalcs_own_command(proxy, emulator):
     assert "cocalc-magics: latexmk exit status" in wrapped and plain is None
 
 
+def test_after_one_refusal_the_session_asks_plainly_until_the_host_changes(proxy, emulator):
+    session = session_for(proxy.url, emulator)
+    first, second = session.latex(GOOD, timeout=30), session.latex(GOOD, timeout=30)
+    assert first.ok and second.ok and "details are limited" in second.note
+    assert [command is None for command in latex_commands(proxy)] == [False, True, True]
+    session.host = emulator.url  # another server: the wrapper is tried again, and this one runs it
+    assert session.latex(BROKEN, timeout=30).note == ""
+
+
 def test_a_failed_compile_under_the_fallback_still_says_it_failed(proxy, emulator):
     result = session_for(proxy.url, emulator).latex(BROKEN, timeout=30)
     assert not result.ok and result.exit_code not in (0, None)
