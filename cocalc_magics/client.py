@@ -90,6 +90,12 @@ def redact(text: str, forms: tuple[str, ...]) -> str:
     return text
 
 
+def blob_origin(url: str) -> str:
+    """``scheme://host:port`` of a blob URL, without any user:password@ part: how errors name a blob's host."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     try:
@@ -288,7 +294,7 @@ class CoCalcClient(_KeyHolder):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             shown = f"a {parts.scheme}: URL" if parts.scheme else "not a URL"
             raise HTTPStatusError(f"blob: only http(s) blob URLs are fetched, this is {shown}", 0)
-        blob_host = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        blob_host = blob_origin(url)
         answer = self._exchange(
             lambda connect, read: self._blob_http.get(url, auth=_NoCredentials(), timeout=(connect, read),
                                                       stream=True, verify=self.verify),

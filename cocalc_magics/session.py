@@ -21,9 +21,8 @@ import tomllib
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
-from urllib.parse import urlsplit
 
-from .client import CoCalcClient, key_hint, one_line
+from .client import CoCalcClient, blob_origin, key_hint, one_line
 from .errors import (
     AmbiguousProjectError,
     APIError,
@@ -460,8 +459,7 @@ class CoCalcSession:
         The error names the blob's host and the size, never the bytes: they are whatever that host sent."""
         data = self.client.fetch_blob(url)
         if b"%PDF-" not in data[:1024]:  # PDF 1.7 (ISO 32000-1, 7.5.2) wants the header in the first 1024 bytes
-            parts = urlsplit(url)
-            raise HTTPStatusError(f"blob download from {parts.scheme}://{parts.netloc.rpartition('@')[2]}: "
+            raise HTTPStatusError(f"blob download from {blob_origin(url)}: "
                                   f"the server answered 200 with {len(data):,} bytes that are not a PDF", 200)
         return data
 
