@@ -241,6 +241,10 @@ class CoCalcMagics(Magics):
             except AuthenticationError:
                 raise UsageError(f"{session.host} did not accept that key; nothing changed "
                                  "(make a key in CoCalc's account settings, under API keys)") from None
+            except CoCalcError as error:
+                # One line even with short_errors off: a traceback's frames hold the key, and %xmode Verbose
+                # prints their variables.
+                raise UsageError(f"{one_line(str(error), ERROR_LINE_LIMIT)}; nothing changed") from None
             session.set_api_key(key)
         else:
             account = session.whoami()

@@ -67,6 +67,22 @@ def test_a_mangled_key_from_the_environment_is_one_line_not_a_unicode_error(ip, 
     assert "zero-width space (U+200B)" in line and "COCALC_API_KEY" in line and emulator.api_key[3:12] not in line
 
 
+def test_a_failed_key_check_is_one_line_even_with_tracebacks_on_and_xmode_verbose(ip, magics, monkeypatch):  # noqa: F811
+    """A traceback's frames hold the key, and %xmode Verbose prints their variables."""
+    session = CoCalcSession(host="http://127.0.0.1:9", config_file="/nonexistent.toml", retries=0)
+    set_default_session(session)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": TYPED_KEY)
+    magics.short_errors = False
+    run(ip, "%xmode Verbose")
+    try:
+        ran = run(ip, "%cocalc_login --prompt")
+    finally:
+        run(ip, "%xmode Context")
+        set_default_session(None)
+    assert ran.usage_error.startswith("user-query: cannot reach http://127.0.0.1:9")
+    assert TYPED_KEY not in ran.text() and not session.has_api_key
+
+
 def test_set_api_key_refuses_a_mangled_key_and_keeps_the_old_one(emulator):
     session = CoCalcSession(api_key=emulator.api_key, host=emulator.url, config_file="/nonexistent.toml")
     with pytest.raises(ConfigurationError, match="curly quote"):
