@@ -11,19 +11,35 @@ CoCalc's quirks this module absorbs (see the shared API notes, sections 1-3 and 
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
+import math
 import os
 import re
 import time
-from typing import Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from .bounded_http import (
+    ACCEPT_ENCODING,
+    AnswerTooLarge,
+    Deadline,
+    DeadlineAdapter,
+    DeadlinePassed,
+    UndecodableAnswer,
+    read_body,
+)
 from .errors import (
+    AnswerTooLargeError,
     APIError,
     AuthenticationError,
+    CoCalcError,
     CoCalcTimeoutError,
     ConfigurationError,
     HTTPStatusError,
@@ -35,9 +51,14 @@ from .errors import (
 
 # Next.js's default body parser limit ("1mb" = 1,048,576 bytes); larger bodies get 413 without being read.
 MAX_BODY_BYTES = 1024 * 1024
+# The largest decoded API answer read: CoCalc's biggest (a long projects_all, an exec's output) are a few MB.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 # CoCalc caps blobs at 15 MB; anything much larger is not a CoCalc PDF.
 MAX_BLOB_BYTES = 16 * 1024 * 1024
+# Of a non-200 answer only the start is read: its title or first line is all an error shows.
+MAX_ERROR_PAGE_BYTES = 64 * 1024
 RETRYABLE_STATUS = frozenset({502, 503, 504})
+REDACTED = "[redacted key]"
 
 _AUTH_MESSAGES = ("must be signed in", "must be authenticated", "anonymous", "must provide authentication")
 _PERMISSION_MESSAGES = ("collaborator", "read access", "write access", "must be an owner", "permission denied")
@@ -51,13 +72,53 @@ def key_hint(api_key: str | None) -> str:
     return f"{api_key[:3]}…{api_key[-4:]}" if len(api_key) > 10 else "sk-…"
 
 
+def key_wire_forms(api_key: str) -> tuple[str, ...]:
+    """Every form in which a server could echo the key: as sent, URL-quoted, and base64 of ``KEY:`` (the
+    Basic credentials) or of ``KEY`` alone, standard and URL-safe, with and without padding. Longest first,
+    so that a form is replaced before a shorter one inside it."""
+    forms = {api_key, quote(api_key, safe="")}
+    for raw in (f"{api_key}:", api_key):
+        data = raw.encode("utf-8", "surrogateescape")
+        for encoded in (base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode()):
+            forms.update({encoded, encoded.rstrip("=")})
+    return tuple(sorted((form for form in forms if len(form) >= 8), key=len, reverse=True))
+
+
+def redact(text: str, forms: tuple[str, ...]) -> str:
+    for form in forms:
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def blob_origin(url: str) -> str:
+    """``scheme://host:port`` of a blob URL, without any user:password@ part: how errors name a blob's host."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number
+        port = None
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
-class _ApiKeyAuth(AuthBase):
+class _KeyHolder:
+    """Objects that hold the key refuse pickling and copying (a copy is one more place the key lives)."""
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(f"a {type(self).__name__} holds an API key and cannot be pickled or copied")
+
+    def __copy__(self):
+        raise TypeError(f"a {type(self).__name__} holds an API key and cannot be copied")
+
+    def __deepcopy__(self, memo):
+        raise TypeError(f"a {type(self).__name__} holds an API key and cannot be copied")
+
+
+class _ApiKeyAuth(_KeyHolder, AuthBase):
     """Basic auth with the key as username, attached only to requests for the configured host's origin."""
 
     def __init__(self, api_key: str, host: str):
@@ -66,7 +127,7 @@ class _ApiKeyAuth(AuthBase):
         self._origin = origin(host)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if origin(request.url) == self._origin:
+        if origin(request.url or "") == self._origin:
             return self._basic(request)
         return request
 
@@ -101,16 +162,13 @@ def one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def describe_http_failure(response: requests.Response) -> str:
+def _http_reason(status: int, content_type: str, body: str) -> str:
     """A short reason for a non-200 answer: Next's plain text, an HTML page's title, or the status phrase."""
-    content_type = response.headers.get("Content-Type", "")
-    body = response.text or ""
+    phrase = http.client.responses.get(status, "")
     if "html" in content_type or body.lstrip().lower().startswith(("<!doctype", "<html")):
         title = _HTML_TITLE.search(body)
-        reason = title.group(1) if title else response.reason
-    else:
-        reason = body or response.reason
-    return one_line(reason or "no reason given")
+        return title.group(1) if title else phrase
+    return body or phrase
 
 
 def classify_api_error(message: str, endpoint: str) -> APIError:
@@ -127,11 +185,35 @@ def classify_api_error(message: str, endpoint: str) -> APIError:
     return APIError(f"{endpoint}: {message}", endpoint)
 
 
-class CoCalcClient:
+def _refuse_non_finite(text: str):
+    # CoCalc's JSON.stringify never writes NaN, Infinity or a number past a double's range (it writes null).
+    raise ValueError(f"{text} is not a JSON number CoCalc sends")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        _refuse_non_finite(text[:20])
+    return value
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: dict
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class CoCalcClient(_KeyHolder):
     """One pooled, keep-alive HTTP connection to a CoCalc server, speaking API v2.
 
     ``verify`` is requests' TLS setting: True (the default), a CA bundle path, or False to switch
-    verification off (an explicit opt-out; never the default).
+    verification off (an explicit opt-out; never the default). ``timeout`` bounds each attempt as a whole
+    (connect, send, and the complete answer), so a call takes at most ``timeout`` × attempts plus backoff.
     """
 
     def __init__(self, host: str, api_key: str | None, *, timeout: float = 30.0, connect_timeout: float = 10.0,
@@ -150,12 +232,17 @@ class CoCalcClient:
         self.retries = retries
         self.backoff = backoff
         self._api_auth = _ApiKeyAuth(api_key, self.host) if api_key else None
-        self._api_http = requests.Session()
-        self._api_http.verify = verify
-        self._api_http.headers["User-Agent"] = "cocalc-magics"
-        self._blob_http = _BlobSession()
-        self._blob_http.verify = verify
-        self._blob_http.headers["User-Agent"] = "cocalc-magics"
+        self._key_forms = key_wire_forms(api_key) if api_key else ()
+        self._api_http = self._http_session(requests.Session())
+        self._blob_http = self._http_session(_BlobSession())
+
+    def _http_session(self, http: requests.Session) -> requests.Session:
+        http.verify = self.verify
+        http.headers["User-Agent"] = "cocalc-magics"
+        http.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        for prefix in ("http://", "https://"):
+            http.mount(prefix, DeadlineAdapter())
+        return http
 
     def __repr__(self) -> str:
         return f"CoCalcClient(host={self.host!r})"
@@ -163,6 +250,10 @@ class CoCalcClient:
     def close(self) -> None:
         self._api_http.close()
         self._blob_http.close()
+
+    def server_text(self, text: str, limit: int = 200) -> str:
+        """The one way text from a server enters a message: the key redacted in every wire form, one line."""
+        return one_line(redact(str(text), self._key_forms), limit)
 
     def post(self, endpoint: str, params: dict, *, read_only: bool = False, timeout: float | None = None) -> Any:
         """POST ``params`` as JSON to ``/api/v2/<endpoint>`` and return the decoded answer.
@@ -176,99 +267,138 @@ class CoCalcClient:
                 f"{endpoint}: the request is {len(body):,} bytes, over CoCalc's 1 MiB limit "
                 f"({MAX_BODY_BYTES:,} bytes); nothing was sent")
         url = f"{self.host}/api/v2/{endpoint}"
-        response = self._send(
-            lambda read_timeout: self._api_http.post(
+        answer = self._exchange(
+            lambda connect, read: self._api_http.post(
                 url, data=body, headers={"Content-Type": "application/json"}, auth=self._api_auth,
-                timeout=(self.connect_timeout, read_timeout), allow_redirects=False, verify=self.verify),
-            what=endpoint, retry=read_only, timeout=timeout or self.timeout)
-        if response.is_redirect:
+                timeout=(connect, read), allow_redirects=False, verify=self.verify, stream=True),
+            what=endpoint, server=self.host, retry=read_only, timeout=timeout or self.timeout,
+            limit=MAX_ANSWER_BYTES)
+        if 300 <= answer.status < 400 and "Location" in answer.headers:
             # Following it could hand the key to another origin; CoCalc's API never redirects.
-            raise HTTPStatusError(f"{endpoint}: HTTP {response.status_code} redirect to "
-                                  f"{response.headers.get('Location', '?')!r} was not followed", response.status_code)
-        if response.status_code != 200:
-            raise HTTPStatusError(f"{endpoint}: HTTP {response.status_code}: {describe_http_failure(response)}",
-                                  response.status_code)
-        try:
-            reply = response.json()
-        except ValueError:
+            raise HTTPStatusError(f"{endpoint}: HTTP {answer.status} redirect to "
+                                  f"{self.server_text(answer.headers['Location'], 120)!r} was not followed",
+                                  answer.status)
+        if answer.status != 200:
+            raise HTTPStatusError(f"{endpoint}: HTTP {answer.status}: {self._reason(answer)}", answer.status)
+        reply = _decode_json(answer.body)
+        if reply is _NOT_JSON:
             raise HTTPStatusError(f"{endpoint}: the server answered 200 with something that is not JSON: "
-                                  f"{describe_http_failure(response)}", 200) from None
+                                  f"{self._reason(answer)}", 200)
         if isinstance(reply, dict) and reply.get("error"):
-            raise classify_api_error(str(reply["error"]), endpoint)
+            raise classify_api_error(self.server_text(reply["error"], 400), endpoint)
         return reply
 
     def fetch_blob(self, url: str) -> bytes:
         """Download a blob (e.g. a compiled PDF) with no credentials; safe to retry, since it is a GET."""
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise HTTPStatusError(f"blob: not an http(s) URL: {one_line(url, 120)!r}", 0)
-        downloaded: list[bytes] = []
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            shown = f"a {parts.scheme}: URL" if parts.scheme else "not a URL"
+            raise HTTPStatusError(f"blob: only http(s) blob URLs are fetched, this is {shown}", 0)
+        blob_host = blob_origin(url)
+        answer = self._exchange(
+            lambda connect, read: self._blob_http.get(url, auth=_NoCredentials(), timeout=(connect, read),
+                                                      stream=True, verify=self.verify),
+            what="blob download", server=blob_host, retry=True, timeout=self.timeout, limit=MAX_BLOB_BYTES)
+        if answer.status != 200:
+            raise HTTPStatusError(f"blob download from {blob_host}: HTTP {answer.status}: {self._reason(answer)}",
+                                  answer.status)
+        return answer.body
 
-        def download(read_timeout: float) -> requests.Response:
-            # The body is read here, inside _send, so that an answer cut short is retried like a reset.
-            response = self._blob_http.get(url, auth=_NoCredentials(), timeout=(self.connect_timeout, read_timeout),
-                                           stream=True, verify=self.verify)
-            if response.status_code == 200:
-                with response:
-                    downloaded[:] = [_read_bounded(response)]
-            return response
+    def _reason(self, answer: _Answer) -> str:
+        content_type = str(answer.headers.get("Content-Type", ""))
+        return self.server_text(_http_reason(answer.status, content_type, answer.text) or "no reason given")
 
-        response = self._send(download, what="blob download", retry=True, timeout=self.timeout)
-        if response.status_code != 200:
-            with response:
-                raise HTTPStatusError(f"blob download: HTTP {response.status_code}: "
-                                      f"{describe_http_failure(response)}", response.status_code)
-        return downloaded[0]
+    def _exchange(self, send: Callable[[float, float], requests.Response], *, what: str, server: str,
+                  retry: bool, timeout: float, limit: int) -> _Answer:
+        """Send, and read the whole answer, each attempt within ``timeout`` seconds in total.
 
-    def _send(self, request, *, what: str, retry: bool, timeout: float) -> requests.Response:
+        Errors are raised outside any ``except`` block: requests' exceptions hold the PreparedRequest (and its
+        Authorization header), which must not ride along as the package error's ``__context__``.
+        """
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
             last_attempt = attempt == attempts - 1
-            try:
-                response = request(timeout)
-            except requests.Timeout:
-                if last_attempt:
-                    raise CoCalcTimeoutError(f"{what}: {self.host} did not answer within {timeout:g} s") from None
-            except requests.exceptions.SSLError as error:
-                raise TransportError(f"{what}: TLS verification of {self.host} failed ({_short_cause(error)}); "
-                                     "pass verify=<CA bundle path> for a private CA") from None
-            except requests.ConnectionError as error:
-                if last_attempt:
-                    raise TransportError(f"{what}: cannot reach {self.host} ({_short_cause(error)})") from None
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
-                # The answer broke off (or would not decode) part way: like a reset, retried only when safe.
-                if last_attempt:
-                    raise TransportError(f"{what}: the answer from {self.host} was cut short "
-                                         f"({_short_cause(error)})") from None
-            except requests.RequestException as error:
-                # Anything else requests raises (too many redirects, a malformed header ...) is not retried.
-                raise TransportError(f"{what}: {type(error).__name__} talking to {self.host} "
-                                     f"({_short_cause(error)})") from None
-            else:
-                if not (retry and response.status_code in RETRYABLE_STATUS and not last_attempt):
-                    return response
-                response.close()
+            failure: CoCalcError | None = None
+            retryable = False
+            with Deadline(timeout) as deadline:
+                try:
+                    answer = self._attempt(send, deadline, limit)
+                except AnswerTooLarge:
+                    failure = AnswerTooLargeError(
+                        f"{what}: the answer from {server} is larger than the {limit // 2**20} MiB this package "
+                        "reads (far more than CoCalc sends), refused", 200)
+                except DeadlinePassed:
+                    failure, retryable = self._timeout(what, server, deadline), True
+                except UndecodableAnswer as error:
+                    failure = TransportError(f"{what}: {error} (from {server})")
+                except requests.exceptions.SSLError as error:
+                    failure = TransportError(f"{what}: TLS verification of {server} failed "
+                                             f"({self._short_cause(error)}); pass verify=<CA bundle path> "
+                                             "for a private CA")
+                except (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
+                        OSError) as error:
+                    failure, retryable = self._transport_failure(error, what, server, deadline)
+            if failure is None:
+                if not (retry and answer.status in RETRYABLE_STATUS and not last_attempt):
+                    return answer
+            elif not (retryable and retry and not last_attempt):
+                raise failure
             time.sleep(self.backoff * (2 ** attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _attempt(self, send, deadline: Deadline, limit: int) -> _Answer:
+        # requests' read timeout is per socket read; the deadline bounds the attempt as a whole.
+        response = send(min(self.connect_timeout, deadline.seconds), deadline.seconds)
+        with response:
+            truncate = response.status_code != 200
+            if truncate:
+                limit = MAX_ERROR_PAGE_BYTES
+            encoding = response.headers.get("Content-Encoding", "")
+            body = read_body(response.raw, encoding, limit, truncate=truncate, deadline=deadline)
+            return _Answer(response.status_code, dict(response.headers), body)
 
-def _read_bounded(response: requests.Response) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_content(64 * 1024):
-        size += len(chunk)
-        if size > MAX_BLOB_BYTES:
-            raise HTTPStatusError(f"blob download: larger than {MAX_BLOB_BYTES:,} bytes, refused", 200)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    def _transport_failure(self, error: Exception, what: str, server: str,
+                           deadline: Deadline) -> tuple[TransportError, bool]:
+        """The package error for a failed attempt, and whether the attempt may be retried."""
+        if deadline.expired or isinstance(error, (requests.Timeout, urllib3.exceptions.TimeoutError)):
+            return self._timeout(what, server, deadline), True
+        cause = self._short_cause(error)
+        if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                              urllib3.exceptions.ProtocolError, http.client.HTTPException)) \
+                and not isinstance(error, requests.ConnectionError):
+            # The answer broke off (or would not decode) part way: like a reset, retried only when safe.
+            return TransportError(f"{what}: the answer from {server} was cut short ({cause})"), True
+        if isinstance(error, (requests.ConnectionError, OSError)):
+            return TransportError(f"{what}: cannot reach {server} ({cause})"), True
+        # Anything else requests raises (too many redirects, a malformed header ...) is not retried.
+        return TransportError(f"{what}: {type(error).__name__} talking to {server} ({cause})"), False
+
+    @staticmethod
+    def _timeout(what: str, server: str, deadline: Deadline) -> CoCalcTimeoutError:
+        return CoCalcTimeoutError(f"{what}: {server} did not answer within {deadline.seconds:g} s")
+
+    def _short_cause(self, error: BaseException) -> str:
+        """The innermost reason of a requests/urllib3 error, without the URL-laden wrapper text."""
+        cause = error
+        for _ in range(20):  # a chain can loop back on itself
+            inner = cause.__cause__ or cause.__context__
+            if inner is None:
+                break
+            cause = inner
+        text = str(cause) or type(cause).__name__
+        if "Connection refused" in text:
+            return "connection refused"
+        if "reset" in text.lower():
+            return "connection reset"
+        return self.server_text(text, 120)
 
 
-def _short_cause(error: Exception) -> str:
-    """The innermost reason of a requests/urllib3 error, without the URL-laden wrapper text."""
-    cause: BaseException = error
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__
-    text = str(cause) or type(cause).__name__
-    if "Connection refused" in text:
-        return "connection refused"
-    if "reset" in text.lower():
-        return "connection reset"
-    return one_line(text, 120)
+_NOT_JSON = object()
+
+
+def _decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body, parse_constant=_refuse_non_finite, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+

@@ -2,7 +2,9 @@
 
 Every error the package raises derives from :class:`CoCalcError`, so callers (and the magics, which turn
 these into one-line messages) can catch them all at once. No message ever holds the API key: messages are
-built from the server's text, the endpoint and the host, never from request headers.
+built from the server's text (with the key redacted, in ``client.CoCalcClient.server_text``), the endpoint
+and the host, never from request headers; and errors raised for a transport failure carry no
+``__context__``, since requests' exceptions hold the request and so its Authorization header.
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ class HTTPStatusError(CoCalcError):
     def __init__(self, message: str, status_code: int):
         super().__init__(message)
         self.status_code = status_code
+
+
+class AnswerTooLargeError(HTTPStatusError):
+    """The answer (decoded) is larger than the cap it is read under; the message names the cap."""
+
+
+class UnexpectedReplyError(CoCalcError):
+    """The server answered well-formed JSON, but not in the shape CoCalc's API gives (a list for an object,
+    a string for a number, a missing field): the message says which endpoint and which part."""
 
 
 class APIError(CoCalcError):

@@ -12,16 +12,16 @@ DEFAULT_LATEX_COMMAND = "latexmk -pdf -f -g -bibtex -deps -interaction=nonstopmo
 
 # Printed after the compile by `reporting_command`, so the real exit status survives the wrapper's exit 0.
 EXIT_STATUS_MARKER = "cocalc-magics: latexmk exit status "
-_EXIT_STATUS = re.compile(r"^" + re.escape(EXIT_STATUS_MARKER) + r"(?P<code>-?\d+)\s*$", re.M)
+_EXIT_STATUS = re.compile(r"^" + re.escape(EXIT_STATUS_MARKER) + r"(?P<code>-?\d{1,9})\s*$", re.M)
 
 # `-file-line-error` style: "./doc.tex:12: Undefined control sequence."
-_FILE_LINE_ERROR = re.compile(r"^(?P<file>(?:\./|/)?[^\s:()][^:\n]*?\.(?:tex|sty|cls|bib|bbl|aux|def|cfg|clo|ltx)):(?P<line>\d+): (?P<message>.+)$", re.M)
+_FILE_LINE_ERROR = re.compile(r"^(?P<file>(?:\./|/)?[^\s:()][^:\n]*?\.(?:tex|sty|cls|bib|bbl|aux|def|cfg|clo|ltx)):(?P<line>\d{1,9}): (?P<message>.+)$", re.M)
 # Classic TeX style: "! Undefined control sequence." then, a few lines later, "l.12 \foo".
 _BANG_ERROR = re.compile(r"^! (?P<message>.+)$", re.M)
-_LINE_MARK = re.compile(r"^l\.(?P<line>\d+)\b", re.M)
+_LINE_MARK = re.compile(r"^l\.(?P<line>\d{1,9})\b", re.M)
 
 # CoCalc's execute-code error text (backend/execute-code.ts) when a command exits non-zero.
-_EXEC_ERROR = re.compile(r"exited with nonzero code (?P<code>-?\d+) -- stderr='(?P<stderr>.*)'\s*$", re.S)
+_EXEC_ERROR = re.compile(r"exited with nonzero code (?P<code>-?\d{1,9}) -- stderr='(?P<stderr>.*)'\s*$", re.S)
 
 
 def reporting_command(filename: str, command: str | None = None) -> str:

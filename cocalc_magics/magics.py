@@ -62,7 +62,8 @@ from .display import LatexSummary, StatusLine, can_update_in_place, say
 from .errors import AuthenticationError, CoCalcError
 from .interpolation import LatexSource, prepare_document
 from .models import LatexResult, ProjectList, TexError
-from .session import ENV_PROJECT_ID, CoCalcSession, get_default_session
+from .history import forget_in_history
+from .session import ENV_PROJECT_ID, CoCalcSession, api_key_problem, get_default_session
 
 # CoCalc's `projects` table shows projects edited in the last 6 weeks; `projects_all` shows them all.
 RECENT_PROJECTS = timedelta(weeks=6)
@@ -222,7 +223,7 @@ class CoCalcMagics(Magics):
         this line: the line is saved in the notebook, so such a line is refused. Make a key in CoCalc's
         account settings, under API keys.
         """
-        _refuse_key_on_line(line)
+        _refuse_key_on_line(line, self.shell)
         args = _parse_argstring(self.cocalc_login, line)
         session = self.session
         if args.host:
@@ -232,14 +233,18 @@ class CoCalcMagics(Magics):
             key = getpass.getpass(f"CoCalc API key for {session.host} (input hidden): ").strip()
             if not key:
                 raise UsageError("no key entered; nothing changed")
-            candidate = CoCalcSession(api_key=key, host=session.host, timeout=session.timeout)
+            problem = api_key_problem(key)
+            if problem:
+                raise UsageError(f"{problem}; nothing changed")
             try:
-                account = candidate.whoami()
+                account = session.check_key(key)  # with the session's own TLS setting, retries and config
             except AuthenticationError:
                 raise UsageError(f"{session.host} did not accept that key; nothing changed "
                                  "(make a key in CoCalc's account settings, under API keys)") from None
-            finally:
-                candidate.close()
+            except CoCalcError as error:
+                # One line even with short_errors off: a traceback's frames hold the key, and %xmode Verbose
+                # prints their variables.
+                raise UsageError(f"{one_line(str(error), ERROR_LINE_LIMIT)}; nothing changed") from None
             session.set_api_key(key)
         else:
             account = session.whoami()
@@ -496,6 +501,8 @@ class CoCalcMagics(Magics):
             status.clear()
             return self._deliver(result, output)
         dpi = None if args.no_preview else (args.dpi or self.preview_dpi)
+        if result.note:
+            say(f"Note: {result.note}.")  # e.g. the server refused the error-reporting command
         status.finish(self._latex_view(result, dpi, status) if dpi and result.url else LatexSummary(result))
         return None
 
@@ -567,8 +574,9 @@ def _output_name(name: str | None) -> str | None:
     return name
 
 
-def _refuse_key_on_line(line: str) -> None:
-    """Allow only ``--host URL`` and ``--prompt``; anything else might be a key, so it is not echoed."""
+def _refuse_key_on_line(line: str, shell) -> None:
+    """Allow only ``--host URL`` and ``--prompt``; anything else might be a key, so it is not echoed, and it is
+    taken out of IPython's history."""
     tokens = line.split()
     index = 0
     while index < len(tokens):
@@ -579,10 +587,13 @@ def _refuse_key_on_line(line: str) -> None:
         if token == "--prompt" or (token.startswith("--host=") and not _KEY_SHAPED.match(token[7:])):
             index += 1
             continue
+        suspects = [word for word in tokens[index:] if word not in ("--prompt", "--host")]
+        cleaned = forget_in_history(shell, suspects)
         raise UsageError(
             "%cocalc_login takes no API key on its line, because the line is saved in the notebook; the line "
-            "was refused and is not repeated here. Run %cocalc_login alone and paste the key into the hidden "
-            "prompt (or set COCALC_API_KEY), then delete that line, and revoke the key if the notebook is shared.")
+            f"was refused and is not repeated here. {cleaned} Run %cocalc_login alone and paste the key into the "
+            "hidden prompt (or set COCALC_API_KEY), delete that line from the cell, and revoke the key if the "
+            "notebook was saved or shared.")
 
 
 def _point_errors_at_source(result: LatexResult, source: LatexSource, shown_name: str) -> LatexResult:

@@ -8,23 +8,96 @@ through the function the session hands it.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Callable
+from datetime import datetime, timezone
+from typing import Any, Callable, Literal, overload
+from urllib.parse import urlsplit
+
+from .errors import UnexpectedReplyError
 
 # CoCalc's compute states (util/compute-states.ts) in which a project is not running and not changing.
 STOPPED_STATES = frozenset({"opened", "closed", "archived"})
 TRANSITION_STATES = frozenset({"starting", "stopping", "opening", "closing", "archiving", "unarchiving", "pending"})
 
 
+# A compute state is a short lower-case word (util/compute-states.ts); anything else is not CoCalc's.
+_STATE_WORD = re.compile(r"^[a-z_]{1,40}$")
+
+
 def parse_time(value: Any) -> datetime | None:
-    """CoCalc sends dates as ISO strings (``2026-11-27T16:00:00.000Z``)."""
-    if not value:
+    """CoCalc sends dates as ISO strings (``2026-11-27T16:00:00.000Z``); always UTC-aware here."""
+    if not value or not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
         return None
+
+
+# -- the shape of a reply: checked where it is read, so that only the package's errors come out ---------------
+
+def _kind(value: Any) -> str:
+    """What a value is, never what it holds (a server's text may hold anything, even the key)."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def reply_object(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise UnexpectedReplyError(f"{where}: the server sent {_kind(value)} where CoCalc sends an object")
+    return value
+
+
+def reply_rows(value: Any, where: str) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UnexpectedReplyError(f"{where}: the server sent {_kind(value)} where CoCalc sends a list")
+    return [reply_object(row, f"{where}[{index}]") for index, row in enumerate(value)]
+
+
+@overload
+def reply_text(row: dict, key: str, where: str, *, required: Literal[True]) -> str: ...
+@overload
+def reply_text(row: dict, key: str, where: str, *, default: str) -> str: ...
+@overload
+def reply_text(row: dict, key: str, where: str) -> str | None: ...
+def reply_text(row: dict, key: str, where: str, *, required: bool = False, default: str | None = None) -> str | None:
+    value = row.get(key)
+    if value is None and not required:
+        return default
+    if not isinstance(value, str):
+        raise UnexpectedReplyError(f"{where}: {key} is {_kind(value)} where CoCalc sends a string")
+    return value
+
+
+@overload
+def reply_int(row: dict, key: str, where: str, *, default: int) -> int: ...
+@overload
+def reply_int(row: dict, key: str, where: str) -> int | None: ...
+def reply_int(row: dict, key: str, where: str, *, default: int | None = None) -> int | None:
+    value = row.get(key)
+    if value is None:
+        return default
+    # JSON numbers only: a bool is not one, and a float must be whole and within range.
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**53:
+        raise UnexpectedReplyError(f"{where}: {key} is {_kind(value)} where CoCalc sends a whole number")
+    return value
+
+
+def blob_url(value: Any, where: str) -> str | None:
+    """A blob URL is http(s) with a host, or it is not shown: a javascript: or file: link is never a download."""
+    if value is None:
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = f"a {parts.scheme}: URL" if parts is not None and parts.scheme else _kind(value)
+        raise UnexpectedReplyError(f"{where}: url is {shown}; only an http(s) blob URL is accepted")
+    return value
 
 
 def short_id(uuid: str) -> str:
@@ -48,12 +121,14 @@ class Account:
     last_name: str = ""
 
     @classmethod
-    def from_api(cls, row: dict) -> Account:
+    def from_api(cls, row: Any) -> Account:
+        where = "user-query accounts"
+        row = reply_object(row, where)
         return cls(
-            account_id=row["account_id"],
-            email_address=row.get("email_address"),
-            first_name=row.get("first_name") or "",
-            last_name=row.get("last_name") or "",
+            account_id=reply_text(row, "account_id", where, required=True),
+            email_address=reply_text(row, "email_address", where),
+            first_name=reply_text(row, "first_name", where, default=""),
+            last_name=reply_text(row, "last_name", where, default=""),
         )
 
     @property
@@ -81,10 +156,14 @@ class ProjectState:
     error: str | None = None
 
     @classmethod
-    def from_api(cls, value: dict | None) -> ProjectState:
+    def from_api(cls, value: Any) -> ProjectState:
         # A project that never ran has no state row; CoCalc shows such a project as "opened".
-        value = value or {}
-        return cls(state=value.get("state") or "opened", time=parse_time(value.get("time")), error=value.get("error"))
+        where = "project state"
+        value = reply_object(value, where) if value is not None else {}
+        state = reply_text(value, "state", where) or "opened"
+        if not _STATE_WORD.match(state):
+            raise UnexpectedReplyError(f"{where}: a state of {len(state)} characters that is not a compute state")
+        return cls(state=state, time=parse_time(value.get("time")), error=reply_text(value, "error", where))
 
     @property
     def is_running(self) -> bool:
@@ -117,14 +196,16 @@ class Project:
     name: str | None = None
 
     @classmethod
-    def from_api(cls, row: dict) -> Project:
+    def from_api(cls, row: Any) -> Project:
+        where = "user-query projects_all"
+        row = reply_object(row, where)
         return cls(
-            project_id=row["project_id"],
-            title=row.get("title") or "",
-            description=row.get("description") or "",
+            project_id=reply_text(row, "project_id", where, required=True),
+            title=reply_text(row, "title", where, default=""),
+            description=reply_text(row, "description", where, default=""),
             state=ProjectState.from_api(row.get("state")) if "state" in row else None,
             last_edited=parse_time(row.get("last_edited")),
-            name=row.get("name"),
+            name=reply_text(row, "name", where),
         )
 
     @property
@@ -170,8 +251,11 @@ class ExecResult:
     exit_code: int
 
     @classmethod
-    def from_api(cls, reply: dict) -> ExecResult:
-        return cls(stdout=reply.get("stdout", ""), stderr=reply.get("stderr", ""), exit_code=int(reply.get("exit_code", 0)))
+    def from_api(cls, reply: Any) -> ExecResult:
+        reply = reply_object(reply, "exec")
+        return cls(stdout=reply_text(reply, "stdout", "exec", default=""),
+                   stderr=reply_text(reply, "stderr", "exec", default=""),
+                   exit_code=reply_int(reply, "exit_code", "exec", default=0))
 
     @property
     def ok(self) -> bool:
@@ -203,7 +287,8 @@ class LatexResult:
 
     ``ok`` is true when the compile command exited 0 and a PDF was made. A failed compile is a result, not
     an exception: ``errors`` lists the TeX errors and ``url``/``pdf`` may still be set, because CoCalc's
-    latexmk runs with ``-f`` and often writes a PDF anyway.
+    latexmk runs with ``-f`` and often writes a PDF anyway. ``note`` says when the details are limited (the
+    server refused the error-reporting command, so only the exit code and 1024 characters of stderr came back).
     """
 
     path: str
@@ -217,6 +302,7 @@ class LatexResult:
     compile_error: str | None
     errors: list[TexError]
     elapsed: float
+    note: str = ""
     _fetch_blob: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
     _pdf: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -250,7 +336,8 @@ class LatexResult:
     def summary(self) -> str:
         status = "ok" if self.ok else f"failed ({len(self.errors)} error{'s' if len(self.errors) != 1 else ''})"
         pdf = "PDF ready" if self.url else "no PDF"
-        return f"LaTeX {self.path}: {status}, {pdf}, {self.elapsed:.1f} s"
+        note = f" ({self.note})" if self.note else ""
+        return f"LaTeX {self.path}: {status}, {pdf}, {self.elapsed:.1f} s{note}"
 
     def __str__(self) -> str:
         return "\n".join([self.summary, *(str(e) for e in self.errors)])
@@ -262,4 +349,6 @@ class LatexResult:
         if self.errors:
             rows.append(("errors", "<br>".join(f"<code>{html.escape(str(e))}</code>" for e in self.errors)))
         rows.append(("time", f"{self.elapsed:.1f} s"))
+        if self.note:
+            rows.append(("note", html.escape(self.note)))
         return _html_table(f"LaTeX {self.path}", rows)

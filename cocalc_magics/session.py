@@ -22,9 +22,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .client import CoCalcClient, key_hint, one_line
+from .client import CoCalcClient, blob_origin, key_hint, one_line
 from .errors import (
     AmbiguousProjectError,
+    APIError,
+    AuthenticationError,
     ConfigurationError,
     HTTPStatusError,
     NoAnswerError,
@@ -32,8 +34,26 @@ from .errors import (
     ProjectNotFoundError,
     ProjectStateTimeoutError,
 )
-from .latex import parse_exec_error, parse_tex_errors, reporting_command, split_exit_status
-from .models import STOPPED_STATES, Account, ExecResult, LatexResult, Project, ProjectList, ProjectState
+from .latex import (
+    parse_exec_error,
+    parse_tex_errors,
+    reporting_command,
+    split_exit_status,
+)
+from .models import (
+    STOPPED_STATES,
+    Account,
+    ExecResult,
+    LatexResult,
+    Project,
+    ProjectList,
+    ProjectState,
+    blob_url,
+    reply_int,
+    reply_object,
+    reply_rows,
+    reply_text,
+)
 
 DEFAULT_HOST = "https://cocalc.com"
 ENV_API_KEY = "COCALC_API_KEY"
@@ -46,9 +66,45 @@ DEFAULT_STATE_TIMEOUT = 180.0
 # latex's compile timeout when none is given (pages/api/v2/latex.ts: `params.timeout ?? 30`).
 DEFAULT_COMPILE_TIMEOUT = 30.0
 
+# What a compile under CoCalc's own command can tell (latex.ts runs it with err_on_exit; execute-code.ts keeps
+# only the first 1024 characters of stderr in the error text), said whenever that is all there is.
+LIMITED_DETAILS = "only the exit code and the first 1024 characters of stderr came back"
+LIMITED_DETAILS_NOTE = ("details are limited: the server refused the error-reporting command, so CoCalc's "
+                        "default ran and " + LIMITED_DETAILS)
+
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _PROJECT_FIELDS = {"project_id": None, "title": None, "description": None, "state": None,
                    "last_edited": None, "deleted": None, "name": None}
+
+
+# Characters a pasted key picks up on the way from a web page or a word processor, named for the message.
+_PASTED_CHARACTERS = {
+    "\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner", "\u200d": "a zero-width joiner",
+    "\u2060": "a word joiner", "\ufeff": "a byte-order mark", "\u00a0": "a no-break space",
+    "\u2018": "a curly quote", "\u2019": "a curly quote", "\u201c": "a curly quote", "\u201d": "a curly quote",
+    "\u2010": "a Unicode hyphen", "\u2011": "a Unicode hyphen", "\u2013": "a dash", "\u2014": "a dash",
+    " ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a line break",
+}
+
+
+def api_key_problem(api_key: str) -> str | None:
+    """What is wrong with the text of a key, without repeating any of it; None when it has CoCalc's form.
+
+    CoCalc's keys are ``sk-`` plus ASCII letters and digits (legacy ones ``sk_``), sent as the Basic user name
+    (latin-1 in requests, which is where a pasted zero-width space used to escape as UnicodeEncodeError).
+    """
+    if not api_key:
+        return "the API key is empty"
+    for position, character in enumerate(api_key, start=1):
+        if not "\x21" <= character <= "\x7e":
+            name = _PASTED_CHARACTERS.get(character, "a character that is not printable ASCII")
+            return (f"the API key has {name} (U+{ord(character):04X}) at character {position} of "
+                    f"{len(api_key)}; a CoCalc key is plain ASCII: copy it again from CoCalc's account settings "
+                    "(API keys), not from a formatted document")
+    if not api_key.startswith(("sk-", "sk_")):
+        quoted = " (are there quotes around it?)" if api_key[0] in "'\"`" else ""
+        return f"the API key does not start with sk- or sk_ as CoCalc's keys do{quoted}"
+    return None
 
 
 def config_file_path() -> Path:
@@ -96,7 +152,8 @@ class CoCalcSession:
     def __init__(self, api_key: str | None = None, host: str | None = None, project_id: str | None = None,
                  timeout: float = 30.0, verify: bool | str | None = None, config_file: str | Path | None = None,
                  *, retries: int = 2, backoff: float = 0.5, state_timeout: float = DEFAULT_STATE_TIMEOUT):
-        config = read_config_file(Path(config_file) if config_file else None)
+        self._config_file = Path(config_file) if config_file else None
+        config = read_config_file(self._config_file)
         self._api_key = api_key or os.environ.get(ENV_API_KEY) or config.get("api_key") or None
         self._host = _normalize_host(host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST)
         self.project_id = project_id or os.environ.get(ENV_PROJECT_ID) or config.get("project_id") or None
@@ -110,6 +167,8 @@ class CoCalcSession:
         if self._verify is False:
             warnings.warn(f"TLS verification is off for {self._host}", stacklevel=2)
         self._client: CoCalcClient | None = None
+        # Set once the server refused our error-reporting latex wrapper and took CoCalc's own command instead.
+        self._refuses_latex_wrapper = False
 
     # -- configuration ---------------------------------------------------------------------------------------
 
@@ -141,8 +200,29 @@ class CoCalcSession:
 
     def set_api_key(self, api_key: str) -> None:
         """Use another key from now on (``%cocalc_login`` calls this after a hidden prompt)."""
-        self._api_key = api_key.strip() or None
+        api_key = api_key.strip()
+        problem = api_key_problem(api_key) if api_key else None
+        if problem:
+            raise ConfigurationError(f"{problem}; nothing changed")
+        self._api_key = api_key or None
         self._reset_client()
+
+    def check_key(self, api_key: str) -> Account:
+        """Whose ``api_key`` is, asked of this session's host exactly as this session would ask it (same TLS
+        ``verify``, timeout, retries and config file), without using or keeping the key."""
+        api_key = api_key.strip()
+        problem = api_key_problem(api_key)
+        if problem:
+            raise ConfigurationError(problem)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # verify=False was warned about when this session was made
+            candidate = CoCalcSession(api_key=api_key, host=self._host, project_id=self.project_id,
+                                      timeout=self.timeout, verify=self._verify, config_file=self._config_file,
+                                      retries=self.retries, backoff=self.backoff, state_timeout=self.state_timeout)
+        try:
+            return candidate.whoami()
+        finally:
+            candidate.close()
 
     @property
     def client(self) -> CoCalcClient:
@@ -151,11 +231,16 @@ class CoCalcSession:
                 f"no CoCalc API key: set {ENV_API_KEY}, put api_key in {config_file_path()}, "
                 "or run %cocalc_login")
         if self._client is None:
+            problem = api_key_problem(self._api_key)
+            if problem:
+                raise ConfigurationError(f"{problem} (it came from the api_key argument, {ENV_API_KEY}, "
+                                         f"or {self._config_file or config_file_path()})")
             self._client = CoCalcClient(self._host, self._api_key, timeout=self.timeout, verify=self._verify,
                                         retries=self.retries, backoff=self.backoff)
         return self._client
 
     def _reset_client(self) -> None:
+        self._refuses_latex_wrapper = False
         if self._client is not None:
             self._client.close()
         self._client = None
@@ -173,7 +258,7 @@ class CoCalcSession:
         reply = self.client.post("user-query", {"query": query}, read_only=has_null_leaf(query))
         if not isinstance(reply, dict) or "query" not in reply:
             raise NoAnswerError("user-query: the server answered without a result", "user-query")
-        return reply["query"]
+        return reply_object(reply["query"], "user-query")
 
     def whoami(self) -> Account:
         """The account the key belongs to."""
@@ -187,7 +272,8 @@ class CoCalcSession:
 
     def projects(self, limit: int | None = None, include_deleted: bool = False) -> ProjectList:
         """The account's projects, most recently edited first (``projects_all``: no 6-week cut-off)."""
-        rows = self.query({"projects_all": [dict(_PROJECT_FIELDS)]}).get("projects_all") or []
+        rows = reply_rows(self.query({"projects_all": [dict(_PROJECT_FIELDS)]}).get("projects_all"),
+                          "user-query projects_all")
         projects = [Project.from_api(row) for row in rows if include_deleted or not row.get("deleted")]
         projects.sort(key=lambda p: p.last_edited.timestamp() if p.last_edited else 0, reverse=True)
         return ProjectList(projects[:limit] if limit else projects)
@@ -241,7 +327,8 @@ class CoCalcSession:
         reply = self.client.post("projects/create", params)
         if not isinstance(reply, dict) or not reply.get("project_id"):
             raise NoAnswerError("projects/create: no project id came back", "projects/create")
-        return Project(project_id=reply["project_id"], title=title, description=description or "")
+        project_id = reply_text(reply, "project_id", "projects/create", required=True)
+        return Project(project_id=project_id, title=title, description=description or "")
 
     def wait_for_state(self, project_id: str, targets: Iterable[str], timeout: float | None = None,
                        on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
@@ -299,52 +386,81 @@ class CoCalcSession:
         main_file = path.rsplit("/", 1)[-1]
         project_ref = project_id or self.project_id
         params: dict[str, Any] = {"path": path}
+        reported = not only_read_pdf and (command is None or report_errors)
         if not only_read_pdf:
-            reported = command is None or report_errors
             params["command"] = reporting_command(main_file, command) if reported else command
         optional = {"content": content, "timeout": timeout, "only_read_pdf": only_read_pdf or None,
                     "project_id": self.resolve_project_id(project_ref) if project_ref else None}
         params.update({k: v for k, v in optional.items() if v is not None})
         compile_timeout = DEFAULT_COMPILE_TIMEOUT if timeout is None else timeout
         started = time.monotonic()
-        reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
+        note = ""
+        if reported and command is None and self._refuses_latex_wrapper:
+            del params["command"]  # this server refused the wrapper before: do not ask again
+            reported, note = False, LIMITED_DETAILS_NOTE
+        try:
+            reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
+        except (AuthenticationError, PermissionDeniedError, NoAnswerError):
+            raise
+        except APIError:
+            # A top-level {"error"} to a request that carried our own wrapper command: a server that runs no
+            # custom commands (an emulator bound off loopback, a locked-down CoCalc) refuses the wrapper, not
+            # the document. CoCalc's own command (no `command`) is tried once; its failures come back as the
+            # exec error text, which holds the exit code and at most 1024 characters of stderr.
+            if not reported:
+                raise
+            params.pop("command")
+            if command is not None:
+                params["command"] = command
+            reported = False
+            note = (LIMITED_DETAILS_NOTE if command is None else
+                    "the server refused the error-reporting wrapper, so the command ran as given: " + LIMITED_DETAILS)
+            reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
+            if command is None:
+                self._refuses_latex_wrapper = True
         elapsed = time.monotonic() - started
         if not isinstance(reply, dict) or not reply:
             # CoCalc's hub gives up on the project after 60 s and then answers {}.
             raise NoAnswerError(
                 "latex: no answer from the project (CoCalc's hub timed out); the compile may still finish: "
                 "compile into a path outside /tmp and fetch it later with only_read_pdf=True", "latex")
-        return self._latex_result(reply, path, params.get("project_id"), elapsed,
-                                  reported=command is None or report_errors)
+        result = self._latex_result(reply, path, params.get("project_id"), elapsed, reported=reported)
+        if note:
+            result.note = note
+        return result
 
     def _latex_result(self, reply: dict, path: str, project_id: str | None, elapsed: float,
                       reported: bool) -> LatexResult:
-        compile_reply = reply.get("compile") or {}
-        pdf_reply = reply.get("pdf") or {}
-        stdout = compile_reply.get("stdout", "")
-        stderr = compile_reply.get("stderr", "")
-        compile_error = compile_reply.get("error") if compile_reply.get("event") == "error" else None
-        exit_code = compile_reply.get("exit_code") if compile_reply else None
+        compile_reply = reply_object(reply["compile"], "latex compile") if reply.get("compile") is not None else {}
+        pdf_reply = reply_object(reply.get("pdf"), "latex pdf") if reply.get("pdf") is not None else {}
+        stdout = reply_text(compile_reply, "stdout", "latex compile", default="")
+        stderr = reply_text(compile_reply, "stderr", "latex compile", default="")
+        event = compile_reply.get("event")
+        compile_error = reply_text(compile_reply, "error", "latex compile") if event == "error" else None
+        exit_code = reply_int(compile_reply, "exit_code", "latex compile") if compile_reply else None
         if compile_error is not None:
             exit_code, stderr = parse_exec_error(compile_error)
         elif reported and compile_reply:
             status, stdout = split_exit_status(stdout)
             exit_code = exit_code if status is None else status
-        url = reply.get("url")
+        url = blob_url(reply.get("url"), "latex")
         main_file = path.rsplit("/", 1)[-1]
         errors = parse_tex_errors("\n".join(filter(None, [stdout, stderr, compile_error])), main_file)
         compiled = exit_code == 0 if compile_reply else True
         return LatexResult(
             path=path, project_id=project_id, ok=bool(url) and compiled and compile_error is None,
-            url=url, pdf_uuid=pdf_reply.get("data_uuid"), exit_code=exit_code, stdout=stdout, stderr=stderr,
-            compile_error=compile_error, errors=errors, elapsed=elapsed, _fetch_blob=self._fetch_pdf)
+            url=url, pdf_uuid=reply_text(pdf_reply, "data_uuid", "latex pdf"), exit_code=exit_code,
+            stdout=stdout, stderr=stderr, compile_error=compile_error, errors=errors, elapsed=elapsed,
+            _fetch_blob=self._fetch_pdf)
 
     def _fetch_pdf(self, url: str) -> bytes:
-        """The compiled PDF from its blob URL; a 200 that is no PDF (a proxy's or portal's page) is an error."""
+        """The compiled PDF from its blob URL; a 200 that is no PDF (a proxy's or portal's page) is an error.
+
+        The error names the blob's host and the size, never the bytes: they are whatever that host sent."""
         data = self.client.fetch_blob(url)
         if b"%PDF-" not in data[:1024]:  # PDF 1.7 (ISO 32000-1, 7.5.2) wants the header in the first 1024 bytes
-            raise HTTPStatusError(f"blob download: the server answered 200 with something that is not a PDF "
-                                  f"({len(data):,} bytes starting {one_line(repr(data[:40]), 60)})", 200)
+            raise HTTPStatusError(f"blob download from {blob_origin(url)}: "
+                                  f"the server answered 200 with {len(data):,} bytes that are not a PDF", 200)
         return data
 
     # -- helpers ---------------------------------------------------------------------------------------------
@@ -365,7 +481,7 @@ class CoCalcSession:
                 f"project {project_id} is not one of this account's projects (or does not exist)") from None
         if not result.get("projects_all"):
             raise ProjectNotFoundError(f"project {project_id} is not one of this account's projects")
-        return result["projects_all"]
+        return reply_object(result["projects_all"], "user-query projects_all")
 
     def _project_by_title(self, title: str) -> Project:
         projects = self.projects(include_deleted=False)
@@ -375,7 +491,8 @@ class CoCalcSession:
             return matches[0]
         shown = one_line(repr(title), 80)  # the title is echoed, and may be a whole pasted paragraph
         if matches:
-            listing = ", ".join(f"{p.project_id} ({p.title})" for p in matches)
+            # Ids and titles are the server's text: they pass the client's redaction like any other.
+            listing = ", ".join(self.client.server_text(f"{p.project_id} ({p.title})", 120) for p in matches)
             raise AmbiguousProjectError(f"{len(matches)} projects are titled {shown}: {listing}; use an id",
                                         matches)
         raise ProjectNotFoundError(f"no project titled {shown} among this account's {len(projects)} projects")

@@ -214,7 +214,7 @@ def test_missing_blob_is_one_line_with_the_servers_text(api_key):
     with RecordingServer([missing]) as server:
         with pytest.raises(HTTPStatusError) as raised:
             CoCalcClient(server.url, api_key).fetch_blob(f"{server.url}/blobs/d.pdf?uuid=0000")
-    assert str(raised.value) == "blob download: HTTP 404: blob 0000 not found"
+    assert str(raised.value) == f"blob download from {server.url}: HTTP 404: blob 0000 not found"
 
 
 def test_a_200_that_is_not_json_is_reported_not_parsed(api_key):
