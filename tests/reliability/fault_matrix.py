@@ -35,7 +35,7 @@ ALL_FAULTS = HTTP_FAULTS + STUCK_FAULTS
 # What a client may safely try again when the call changes nothing: gateway errors and broken connections.
 RETRYABLE = frozenset({"502", "503", "reset", "slow", "truncated"})
 SLOW_DELAY = 8.0         # longer than any read timeout below
-COMPILE_TIMEOUT = 2.0    # latex's compile limit in the matrix (a warm hello-world takes ~0.3 s)
+COMPILE_TIMEOUT = 5.0    # latex's compile limit: CoCalc's schema minimum (a warm hello-world takes ~0.3 s)
 EXEC_TIMEOUT = 1.0
 SLACK = 1.0              # bookkeeping around the faulted call (project look-ups, output capture, threads)
 LATEX_BODY = "Fault matrix: \\py{6 * 7}"  # a cell body (the magic wraps a fragment in a document)
@@ -180,8 +180,12 @@ def _panel_button(action: str) -> Callable[[Any, str | None, Any], Seen]:
     def run(env, project_id, panel) -> Seen:
         row = panel.rows[0]
         button = row.buttons[action]
-        if not _wait_until(lambda: not button.disabled, 5.0):
+        if not (button.disabled and row.state is not None and row.state.is_changing) \
+                and not _wait_until(lambda: not button.disabled, 5.0):
             return Seen(f"the {action} button stayed disabled (state {row.state})")
+        # The button was enabled when the fault was armed (run_cell waits for it). If the panel's own poll has
+        # since seen a stuck transition and disabled it, this is the click a user made just before that: it
+        # must still end in one line (refused), not race the transition.
         button.click()
         panel.wait(timeout=60)
         text = _status_text(row.status.value)
@@ -311,6 +315,8 @@ def run_cell(env: Env, entry: EntryPoint, fault: str) -> Cell:
     lab = env.lab
     project_id = lab.new_project(running=entry.needs == "running") if entry.needs else None
     handle = entry.open(env, project_id)
+    if entry.group == "widget":  # the panel has polled its project and enabled the buttons its state allows
+        _wait_until(lambda: any(not button.disabled for button in handle.rows[0].buttons.values()), 5.0)
     try:
         if fault in STUCK_FAULTS:
             lab.control.hold(project_id, fault.split("-")[1])
