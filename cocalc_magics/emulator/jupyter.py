@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections import OrderedDict
 from typing import Any
@@ -189,7 +190,7 @@ async def _run_cell(kernel, code: str, limits: dict, state: dict) -> list[dict]:
     """``run_cell``: the cell's outputs under the total and per-cell limits."""
     total_ms = limits.get("timeout_ms")
     if total_ms and (time.monotonic() - state["start"]) * 1000 >= total_ms:
-        raise JupyterError(f"Total time limit (={round(total_ms / 1000)} seconds) exceeded")
+        raise JupyterError(f"Total time limit (={math.floor(total_ms / 1000 + 0.5)} seconds) exceeded")
     outputs: list[dict] = []
     cell_chars = 0
     per_cell, total = limits.get("max_output_per_cell"), limits.get("max_output")

@@ -23,6 +23,7 @@ import asyncio
 import atexit
 import contextlib
 import logging
+import math
 import os
 import queue
 import resource
@@ -135,7 +136,7 @@ class ProjectKernel:
             wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
             if wait <= 0:
                 await self._interrupt_then_kill(msg_id)
-                raise JupyterError(f"Timeout Error: execution time limit = {round(timeout_ms / 1000)} seconds")
+                raise JupyterError(f"Timeout Error: execution time limit = {math.floor(timeout_ms / 1000 + 0.5)} seconds")
             try:
                 message = await self.client.get_iopub_msg(timeout=wait)
             except queue.Empty:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-
 from emulator_helpers import basic
 from secret_guard import register_secret
 
