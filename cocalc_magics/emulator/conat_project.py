@@ -246,7 +246,7 @@ async def _list_kernels(ctx, fs, project_id, args) -> Any:
 
 async def _stop_kernel(ctx, fs, project_id, args) -> Any:
     pid = options(args).get("pid")
-    return {"success": await jupyter.stop_kernel(project_id, pid)}
+    return {"success": jupyter.stop_kernel(project_id, pid)}
 
 
 _METHODS = {

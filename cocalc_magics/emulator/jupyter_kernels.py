@@ -186,6 +186,7 @@ class ProjectKernel:
 _live: dict[int, ProjectKernel] = {}
 _pools: dict[tuple[str, str], list[ProjectKernel]] = {}
 _last_used: dict[tuple[str, str], float] = {}
+_refilling: set[tuple[str, str]] = set()
 
 
 async def take_kernel(fs: ProjectFilesystem, project_id: str, name: str) -> ProjectKernel:
@@ -204,6 +205,11 @@ async def take_kernel(fs: ProjectFilesystem, project_id: str, name: str) -> Proj
 
 
 def refill_pool(fs: ProjectFilesystem, project_id: str, name: str) -> None:
+    """Start one kernel for the next request in the background, unless one is ready or on its way."""
+    key = (project_id, name)
+    if _pools.get(key) or key in _refilling:
+        return
+
     async def refill() -> None:
         kernel = ProjectKernel(fs, project_id, name)
         try:
@@ -212,11 +218,13 @@ def refill_pool(fs: ProjectFilesystem, project_id: str, name: str) -> None:
             log.warning("could not refill the %s kernel pool of project %s: %s", name, project_id, err)
             kernel.close()
             return
-        _pools.setdefault((project_id, name), []).append(kernel)
-        asyncio.get_running_loop().call_later(IDLE_POOL_TIMEOUT_S, _shrink_if_idle, (project_id, name))
+        finally:
+            _refilling.discard(key)
+        _pools.setdefault(key, []).append(kernel)
+        asyncio.get_running_loop().call_later(IDLE_POOL_TIMEOUT_S, _shrink_if_idle, key)
 
-    if not _pools.get((project_id, name)):
-        asyncio.ensure_future(refill())
+    _refilling.add(key)
+    asyncio.ensure_future(refill())
 
 
 def _shrink_if_idle(key: tuple[str, str]) -> None:
