@@ -59,8 +59,8 @@ EXAMPLE = textwrap.dedent('''
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess:
     """pytest in a fresh interpreter, as a user runs it: the plugin comes from the installed entry point."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COCALC_", "PYTEST_"))}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=project,
-                          env=env, capture_output=True, text=True, timeout=240)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
 @pytest.fixture(scope="module")
