@@ -106,11 +106,42 @@ class ProjectKernel:
         self.client = AsyncKernelClient()
         self.client.load_connection_file(connection_file)
         self.client.start_channels()
-        try:
-            await asyncio.wait_for(self.client.wait_for_ready(timeout=STARTUP_TIMEOUT_S), STARTUP_TIMEOUT_S + 5)
-        except (RuntimeError, asyncio.TimeoutError):
+        if not await self._answers_kernel_info():
             self.close()
-            raise JupyterError(f"kernel '{self.name}' did not start") from None
+            raise JupyterError(f"kernel '{self.name}' did not start")
+
+    async def _answers_kernel_info(self) -> bool:
+        """Ask until the kernel replies (or dies, or the start-up time is over).
+
+        Not ``client.wait_for_ready``: without a KernelManager it takes a heartbeat that has not beaten yet
+        for a dead kernel, which a slow start on a busy machine hits.
+        """
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        asked: set[str] = set()
+        while time.monotonic() < deadline and self.process.returncode is None:
+            asked.add(self.client.kernel_info())
+            try:
+                reply = await self.client.get_shell_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if reply.get("parent_header", {}).get("msg_id") in asked:
+                return await self._iopub_connected(deadline)
+        return False
+
+    async def _iopub_connected(self, deadline: float) -> bool:
+        """ZeroMQ's slow joiner: only once an iopub message arrives is an execution's output sure to be seen."""
+        while time.monotonic() < deadline and self.process.returncode is None:
+            try:
+                await self.client.get_iopub_msg(timeout=0.5)
+            except queue.Empty:
+                self.client.kernel_info()  # its busy/idle status messages go out on iopub
+                continue
+            while True:  # drop what else is queued from start-up
+                try:
+                    await self.client.get_iopub_msg(timeout=0.05)
+                except queue.Empty:
+                    return True
+        return False
 
     def _private_dir(self) -> Path:
         tmp = self.fs.host_path("/tmp")
