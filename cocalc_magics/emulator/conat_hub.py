@@ -10,6 +10,7 @@ get ``authFirst`` / ``requireAccount``, ``server/projects/{collaborators,collab,
   name, most recently active first (default limit 20, at most 50).
 - ``projects.createProject`` -> the new id (a string); ``start``/``stop``/``touch``/``state``/``status``
   check ``must be collaborator on project to <start it|stop it|touch it|get state|get status>``;
+  ``status`` of a running project is ``{start_ts, disk_MB, installed}``, of a stopped one ``{}``;
   ``deleteProject`` follows the v2 route's checks; ``addCollaborator``/``removeCollaborator`` take
   ``{opts: {project_id, account_id}}``; an owner cannot be removed; ``copyPathBetweenProjects`` copies
   ``src_path`` to ``target_path`` (default the same path) after ``user must be collaborator on source
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import time
 from typing import Any
@@ -163,9 +165,27 @@ def _project_action(verb: str):
             project = ctx.store.get_project(project_id) or {}
             return project.get("state") or {"state": "opened", "time": iso_now()}
         elif verb == "status":
-            return (ctx.store.get_project(project_id) or {}).get("status") or {}
+            return await _status(ctx, project_id)
         return UNDEFINED
     return action
+
+
+async def _status(ctx: Context, project_id: str) -> dict:
+    """``ProjectStatus`` (``util/db-schema/projects.ts``): what a running project reports; ``{}`` when stopped."""
+    state = (ctx.store.get_project(project_id) or {}).get("state") or {}
+    if state.get("state") != "running":
+        return {}
+    root = ctx.filesystem(project_id).root
+    used = await asyncio.to_thread(lambda: sum(e.stat(follow_symlinks=False).st_size for e in _walk(root)))
+    return {"start_ts": _epoch_ms(state.get("time")), "disk_MB": round(used / 1e6, 3), "installed": True}
+
+
+def _walk(directory):
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            yield entry
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(entry.path)
 
 
 async def _delete_project(ctx: Context, account_id: str, args: Any) -> Any:
