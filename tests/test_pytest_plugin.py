@@ -63,17 +63,25 @@ def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
+def readme_example() -> str:
+    """The python block of the README's section "The emulator for your own tests"."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## The emulator for your own tests", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def user_project(tmp_path_factory) -> Path:
     project = tmp_path_factory.mktemp("user-project")
     (project / "test_my_cocalc_scripts.py").write_text(EXAMPLE)
+    (project / "test_readme_example.py").write_text(readme_example())
     return project
 
 
-def test_the_fixture_serves_a_users_tests(user_project):
+def test_the_fixture_serves_a_users_tests_and_the_readme_example(user_project):
     result = run_pytest(user_project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "6 passed" in result.stdout
+    assert "7 passed" in result.stdout
 
 
 def test_a_run_that_does_not_ask_starts_no_emulator(user_project):
