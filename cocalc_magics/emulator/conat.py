@@ -28,7 +28,7 @@ from .conat_methods import MethodError
 from .conat_project import call_project_method
 from .context import ApiError
 from .handler import ApiHandler
-from .jsutil import UNDEFINED, is_valid_uuid, js_number, js_string, nullish
+from .jsutil import UNDEFINED, js_number, js_string, nullish
 from .keys import key_from_authorization
 from .projects import ProjectCallTimeout
 
@@ -103,8 +103,6 @@ class ProjectBridgeHandler(ConatBridgeHandler):
             raise ApiError("project specific api key must match requested project")
         if caller.account_id and not self.ctx.is_collaborator(caller.account_id, project_id):
             raise ApiError("user must be a collaborator on the project")
-        if not is_valid_uuid(project_id):
-            raise ApiError("project_id must be set")
         compute_server_id = self.param("compute_server_id")
         compute_server = 0 if nullish(compute_server_id) else js_string(compute_server_id)
         name, args, seconds = self._call_params()

@@ -267,7 +267,12 @@ async def _copy_path(ctx: Context, account_id: str, args: Any) -> Any:
         raise fail(str(err)) from None
     if not source.exists() and not source.is_symlink():
         raise fail(f"rsync: link_stat \"{src_path}\" failed: No such file or directory (2)")
-    await asyncio.to_thread(_copy_tree, source, target)
+    if source == target or source in target.parents:
+        raise fail(f"cannot copy '{src_path}' into itself ('{target_path}')")
+    try:
+        await asyncio.to_thread(_copy_tree, source, target)
+    except OSError as err:  # its text would name paths on this machine
+        raise fail(f"copying '{src_path}' to '{target_path}' failed: {err.strerror or 'i/o error'}") from None
     return UNDEFINED
 
 

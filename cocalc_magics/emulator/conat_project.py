@@ -7,7 +7,7 @@ Facts followed (``project/conat/api/{index,system}.ts``, ``project/exec_shell_co
 - The name ``ping`` (no group) answers ``"pong"``; ``system.ping`` -> ``{now}``; ``system.test`` -> ``{project_id,
   server_time}`` (the bridge writes ``project_id`` into ``args[0]``).
 - ``system.exec(opts)`` is execute-code: ``{type: "blocking", stdout, stderr, exit_code}`` (an async job's
-  fields merged in); a failure is ``Error: <execute-code's message>``.
+  fields merged in); a failure is execute-code's message as is (a rejected string: no ``Error: `` prefix).
 - ``system.listing({path, hidden})`` lists ``HOME/<path>`` (path always under HOME, as Node's ``join``):
   ``[{name, mtime (s), size, isdir?, issymlink?, link_target?}]``, dot files only with ``hidden``; a directory's
   ``size`` is its number of (visible) entries.
@@ -102,8 +102,9 @@ async def _exec(ctx, fs, project_id, args) -> Any:
     try:
         output = await execute_code(fs, opts)
     except CommandFailed as err:
-        text = str(err)
-        raise MethodError(text if text.startswith("Error: ") else f"Error: {text}") from None
+        # executeCode is callback_opts(execute_code): it rejects with execute-code's bare string, so `${err}`
+        # has no "Error: " prefix here (only a thrown Error, e.g. an unknown async job, carries one).
+        raise MethodError(str(err)) from None
     if output.get("type") == "async":
         return output
     return {"type": "blocking", "stdout": output.get("stdout"), "stderr": output.get("stderr"),

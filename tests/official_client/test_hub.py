@@ -141,3 +141,10 @@ def test_no_key_is_an_error_not_an_http_failure(emulator):
     with pytest.raises(RuntimeError, match="must be signed in and MUST provide an api key"):
         anonymous.system.ping()
 
+
+
+def test_copy_path_into_itself_is_refused(hub, emulator, project_id):
+    project = cocalc_api.Project(api_key=emulator.api_key, host=emulator.url, project_id=project_id)
+    project.call("system.writeTextFileToProject", [{"path": "src/a.txt", "content": "alpha"}])
+    with pytest.raises(RuntimeError, match="^Error: cannot copy 'src' into itself"):
+        hub.projects.copy_path_between_projects(project_id, "src", project_id, "src/inner")

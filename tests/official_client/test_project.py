@@ -30,10 +30,10 @@ def test_exec_runs_in_home(project):
     assert project.system.exec("pwd")["stdout"].rstrip().endswith("/home/user")
 
 
-def test_exec_failure_is_an_error_with_the_prefix(project):
+def test_exec_failure_is_execute_codes_rejected_string(project):
     with pytest.raises(RuntimeError) as failure:
         project.system.exec("false")
-    assert str(failure.value) == "Error: command ''false' (args=)' exited with nonzero code 1 -- stderr=''"
+    assert str(failure.value) == "command ''false' (args=)' exited with nonzero code 1 -- stderr=''"
     assert project.call("system.exec", [{"command": "false", "err_on_exit": False}])["exit_code"] == 1
 
 
