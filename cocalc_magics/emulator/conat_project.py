@@ -147,7 +147,11 @@ def _entry(directory: Path, name: str, fs: ProjectFilesystem, hidden: bool) -> d
 async def _listing(ctx, fs, project_id, args) -> Any:
     opts = options(args)
     path = opts.get("path", "")
-    directory = _home_relative(fs, "" if nullish(path) else path)
+    path = "" if nullish(path) else path
+    if not isinstance(path, str):
+        raise MethodError('TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string. '
+                          f"Received {js_string(path)}")
+    directory = _home_relative(fs, path)
     hidden = truthy(opts.get("hidden", UNDEFINED))
 
     def scan() -> list[dict]:

@@ -157,3 +157,18 @@ def test_a_listing_never_leaves_home(emulator):
     reply = answer(emulator, "project", {"project_id": emulator.project_id, "name": "system.listing",
                                          "args": [{"path": "../../.."}]}, key=emulator.api_key)
     assert "outside the project" in reply["error"]
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("system.listing", [{"path": 5}]), ("system.readTextFileFromProject", [{"path": "a\u0000b"}]),
+    ("system.moveFiles", [{"paths": "a", "dest": None}]), ("system.renameFile", [{"src": [], "dest": {}}]),
+    ("system.jupyterExecute", [{"input": 5, "kernel": []}]), ("system.exec", "not a list"),
+    ("system.deleteFiles", [{"paths": ["/home/user"]}]), ("system.stopJupyterKernel", [{"pid": "1"}]),
+])
+def test_hostile_project_arguments_get_one_error_line(emulator, name, args):
+    reply = answer(emulator, "project", {"project_id": emulator.project_id, "name": name, "args": args},
+                   key=emulator.api_key)
+    if name == "system.stopJupyterKernel":
+        assert reply == {"success": False}
+    else:
+        assert set(reply) == {"error"} and "\n" not in reply["error"] and "/projects/" not in reply["error"]
