@@ -39,6 +39,7 @@ from .jupyter_kernels import (
     kernel_specs,
     refill_pool,
     running_kernels,
+    seen_by_project,
     stop_kernel,
     take_kernel,
 )
@@ -169,11 +170,9 @@ async def run_in_project(ctx: Context, project_id: str, opts: dict) -> list[dict
         path = opts.get("path")
         if not nullish(path):
             try:
-                from .sandbox import project_command
-                cwd = project_command(fs, ["true"], cwd=fs.virtual(js_string(path))).cwd
                 if not fs.host_path(fs.virtual(js_string(path))).is_dir():
                     raise FileNotFoundError(f"ENOENT: no such file or directory, chdir '{js_string(path)}'")
-                await kernel.chdir(cwd)
+                await kernel.chdir(seen_by_project(fs, fs.virtual(js_string(path))))
             except Exception as err:  # noqa: BLE001 -- any chdir failure becomes a stderr output, as in CoCalc
                 outputs.append({"name": "stderr", "text": f"Error: {err}"})
         history = opts.get("history")

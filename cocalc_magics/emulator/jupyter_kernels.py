@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import sandbox
 from .filesystem import ProjectFilesystem
 from .sandbox import project_command
 
@@ -57,6 +58,13 @@ def _ulimits() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (3000000 * 1024, 3000000 * 1024))
 
 
+def seen_by_project(fs: ProjectFilesystem, path: str) -> str:
+    """How a project process names ``path``: the sandbox's ``path_seen_by_project`` once it has one, else the
+    host path (processes started unsandboxed see the host's file system)."""
+    translate = getattr(sandbox, "path_seen_by_project", None)
+    return translate(fs, path) if translate else str(fs.host_path(path))
+
+
 def kernel_specs() -> dict[str, dict]:
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -71,7 +79,8 @@ class ProjectKernel:
         self.process: asyncio.subprocess.Process | None = None
         self.client: Any = None
         self.connection_dir: Path | None = None
-        self.connection_file = ""
+        self.connection_file = ""  # as the project sees it
+        self.host_link: Path | None = None
         self.crashed = False
 
     @property
@@ -87,11 +96,20 @@ class ProjectKernel:
             spec = KernelSpecManager().get_kernel_spec(self.name)
         except NoSuchKernel:
             raise JupyterError(f"No spec available for kernel '{self.name}'") from None
-        self.connection_dir = self._private_dir()
-        connection_file = str(self.connection_dir / "kernel.json")
-        write_connection_file(connection_file, transport="ipc", ip=str(self.connection_dir / "k"),
-                              key=secrets.token_hex(16).encode(), kernel_name=self.name)
-        self.connection_file = connection_file
+        name = f".jk{secrets.token_hex(4)}"
+        self.connection_dir = self.fs.host_path("/tmp") / name
+        self.connection_dir.mkdir(mode=0o700)
+        host_side = self._short_host_path(self.connection_dir)
+        kernel_side = seen_by_project(self.fs, f"/tmp/{name}")
+        if kernel_side == str(self.connection_dir):
+            kernel_side = str(host_side)  # unsandboxed: the kernel sees the host's paths too
+        # One set of socket files in the project's /tmp, named from each side of the sandbox's wall.
+        key = secrets.token_hex(16).encode()
+        ports = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "hb_port": 4, "control_port": 5}
+        _, info = write_connection_file(str(self.connection_dir / "kernel.json"), transport="ipc",
+                                        ip=f"{kernel_side}/k", key=key, kernel_name=self.name, **ports)
+        connection_file = f"{kernel_side}/kernel.json"
+        self.connection_file = f"/tmp/{name}/kernel.json"
         argv = [part.replace("{connection_file}", connection_file).replace("{resource_dir}", spec.resource_dir)
                 for part in spec.argv]
         if argv and argv[0] in _THIS_PYTHON:
@@ -104,7 +122,7 @@ class ProjectKernel:
             preexec_fn=_ulimits)
         _live[self.process.pid] = self
         self.client = AsyncKernelClient()
-        self.client.load_connection_file(connection_file)
+        self.client.load_connection_info({**info, "ip": f"{host_side}/k"})
         self.client.start_channels()
         if not await self._answers_kernel_info():
             self.close()
@@ -143,15 +161,14 @@ class ProjectKernel:
                     return True
         return False
 
-    def _private_dir(self) -> Path:
-        tmp = self.fs.host_path("/tmp")
-        candidate = tmp / f".jk{secrets.token_hex(4)}"
-        if len(str(candidate / "k")) + 3 > _IPC_PATH_LIMIT:
-            # A deep data directory would make the socket paths too long for AF_UNIX.
-            import tempfile
-            candidate = Path(tempfile.mkdtemp(prefix="cocalc-jk-"))
-        candidate.mkdir(mode=0o700, exist_ok=True)
-        return candidate
+    def _short_host_path(self, directory: Path) -> Path:
+        """``directory``, or a short symlink to it when its socket paths would not fit AF_UNIX's limit."""
+        if len(str(directory / "k")) + 3 <= _IPC_PATH_LIMIT:
+            return directory
+        import tempfile
+        self.host_link = Path(tempfile.mkdtemp(prefix="cocalc-jk-")) / "k"
+        self.host_link.symlink_to(directory)
+        return self.host_link
 
     async def execute(self, code: str, timeout_ms: float) -> list[dict]:
         """The kernel's iopub messages for ``code`` (their header and content), until it is idle again."""
@@ -211,6 +228,9 @@ class ProjectKernel:
         if self.connection_dir is not None:
             shutil.rmtree(self.connection_dir, ignore_errors=True)
             self.connection_dir = None
+        if self.host_link is not None:
+            shutil.rmtree(self.host_link.parent, ignore_errors=True)
+            self.host_link = None
         self.crashed = True
 
 
@@ -265,14 +285,8 @@ def _shrink_if_idle(key: tuple[str, str]) -> None:
 
 
 def running_kernels(project_id: str) -> list[dict]:
-    return [{"pid": pid, "connectionFile": kernel.fs.virtual(_project_view(kernel)), "kernel_name": kernel.name}
+    return [{"pid": pid, "connectionFile": kernel.connection_file, "kernel_name": kernel.name}
             for pid, kernel in _live.items() if kernel.project_id == project_id]
-
-
-def _project_view(kernel: ProjectKernel) -> str:
-    root = str(kernel.fs.root)
-    path = kernel.connection_file
-    return "/" + os.path.relpath(path, root) if path.startswith(root + os.sep) else path
 
 
 def stop_kernel(project_id: str, pid: Any) -> bool:
@@ -293,5 +307,6 @@ def _kill_all_kernels() -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
         kernel = _live.pop(pid)
-        if kernel.connection_dir is not None:
-            shutil.rmtree(kernel.connection_dir, ignore_errors=True)
+        for leftover in (kernel.connection_dir, kernel.host_link and kernel.host_link.parent):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)
