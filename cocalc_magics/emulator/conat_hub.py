@@ -49,7 +49,7 @@ from .jsutil import (
     nullish,
     parse_time,
 )
-from .projects import new_project
+from .projects import ProjectCallTimeout, new_project
 from .user_query import QueryError, UserQuery
 
 USER_SEARCH_LIMIT, USER_SEARCH_MAX = 20, 50
@@ -319,6 +319,8 @@ async def _jupyter_kernels(ctx: Context, account_id: str, args: Any) -> Any:
         return await jupyter.kernels_for(ctx, account_id, opts.get("project_id"))
     except jupyter.JupyterError as err:
         raise fail(str(err)) from None
+    except ProjectCallTimeout:
+        raise MethodError("timeout") from None  # callProject rejects with the bare string after 60 s
 
 
 async def _jupyter_execute(ctx: Context, account_id: str, args: Any) -> Any:
@@ -327,6 +329,8 @@ async def _jupyter_execute(ctx: Context, account_id: str, args: Any) -> Any:
         return await jupyter.execute_request(ctx, account_id, opts)
     except jupyter.JupyterError as err:
         raise fail(str(err)) from None
+    except ProjectCallTimeout:
+        raise MethodError("timeout") from None
 
 
 _METHODS = {
