@@ -88,3 +88,24 @@ def test_output_over_the_cell_limit_becomes_a_note(emulator, project_id):
 def test_an_unknown_kernel_is_an_error(emulator, project_id):
     reply = jupyter_execute(emulator, project_id, input="1", kernel="no-such-kernel")
     assert reply == {"error": "Error: No spec available for kernel 'no-such-kernel'"}
+
+
+@pytest.fixture(scope="module")
+def impatient_emulator(tmp_path_factory):
+    """An emulator whose hub gives up on a project call after 1 s instead of CoCalc's 60 s."""
+    from emulator_process import start_emulator
+
+    running = start_emulator(tmp_path_factory.mktemp("impatient"), "--project-call-timeout", "1")
+    yield running
+    running.stop()
+
+
+def test_the_hub_to_project_limit_answers_the_bare_timeout(impatient_emulator):
+    running = impatient_emulator
+    body = {"input": "import time; time.sleep(2.5)", "kernel": "python3", "project_id": running.project_id}
+    hub = requests.post(f"{running.url}/api/conat/hub", json={"name": "jupyter.execute", "args": [body]},
+                        headers=basic(running.api_key), timeout=60).json()
+    assert hub == {"error": "timeout"}  # callProject rejects with a string: `${err}` keeps it, no prefix
+    v2 = requests.post(f"{running.url}/api/v2/jupyter/execute", json={**body, "input": "import time; time.sleep(2.6)"},
+                       headers=basic(running.api_key), timeout=60).json()
+    assert v2 == {"error": "undefined"}  # `${err.message}` of a string
