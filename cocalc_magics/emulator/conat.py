@@ -108,12 +108,17 @@ class ProjectBridgeHandler(ConatBridgeHandler):
         name, args, seconds = self._call_params()
         subject = f"project.{project_id}.{compute_server}.api.-"
         return await self._bridge(subject, name, seconds,
-                                  self._touch_then_call(project_id, caller.account_id, name, args))
+                                  self._touch_then_call(project_id, caller.account_id, compute_server, name, args))
 
-    async def _touch_then_call(self, project_id: str, account_id: str | None, name: Any, args: Any) -> Any:
+    async def _touch_then_call(self, project_id: str, account_id: str | None, compute_server: Any, name: Any,
+                               args: Any) -> Any:
         # project.touch(account_id) starts the project; the call then waits for it (waitForInterest).
         self.ctx.control.touch(project_id, account_id)
         await self.ctx.control.ensure_running(project_id)
+        if compute_server not in (0, "0"):
+            # The emulator has no compute servers: nobody ever subscribes to that subject, so the request
+            # waits for interest until its timeout, as CoCalc's does for a compute server that is off.
+            await asyncio.Event().wait()
         return await call_project_method(self.ctx, project_id, name, args)
 
 

@@ -53,7 +53,9 @@ PROJECT_LIMITS = {"timeout_ms": 45000, "timeout_ms_per_cell": 30000, "max_output
 STATELESS_LIMITS = {"timeout_ms": 30000, "timeout_ms_per_cell": 30000, "max_output": 5000000,
                     "max_output_per_cell": 1000000}
 KERNEL_LIST_TTL_S = 30
+# Emulator-only bounds: CoCalc keeps its cache in Postgres; here it lives in the emulator's memory.
 CACHE_MAX_ENTRIES = 1000
+CACHE_MAX_BYTES = 64 * 1024 * 1024
 CACHE_TTL_S = 30 * 24 * 3600  # "expire in one month"
 _DROPPED_FIELDS = ("execution_state", "execution_count", "payload", "code", "status", "source")
 
@@ -117,9 +119,12 @@ def _cached(hash_: str) -> dict | None:
 
 
 def _remember(hash_: str, result: dict) -> None:
-    _cache[hash_] = {**result, "saved": time.time()}
-    _cache.move_to_end(hash_)
-    while len(_cache) > CACHE_MAX_ENTRIES:
+    size = len(json.dumps(result["output"], separators=(",", ":"), ensure_ascii=False))
+    if size > CACHE_MAX_BYTES // 4:
+        return  # one huge answer would push out everything else
+    _cache.pop(hash_, None)
+    _cache[hash_] = {**result, "saved": time.time(), "size": size}
+    while len(_cache) > CACHE_MAX_ENTRIES or sum(entry["size"] for entry in _cache.values()) > CACHE_MAX_BYTES:
         _cache.popitem(last=False)
 
 

@@ -172,3 +172,9 @@ def test_hostile_project_arguments_get_one_error_line(emulator, name, args):
         assert reply == {"success": False}
     else:
         assert set(reply) == {"error"} and "\n" not in reply["error"] and "/projects/" not in reply["error"]
+
+
+def test_a_compute_server_never_answers_so_the_call_times_out(emulator):
+    body = {"project_id": emulator.project_id, "compute_server_id": 3, "name": "system.ping", "timeout": 300}
+    assert answer(emulator, "project", body, key=emulator.api_key) == {
+        "error": f"timeout - callHub: subject='project.{emulator.project_id}.3.api.-', name='system.ping', code='408' "}
