@@ -33,6 +33,8 @@ from .keys import key_from_authorization
 from .projects import ProjectCallTimeout
 
 DEFAULT_TIMEOUT_MS = 15000
+# Emulator-only: CoCalc takes any timeout; here no request holds a connection longer than an hour.
+MAX_TIMEOUT_MS = 3600 * 1000
 
 
 class _Caller:
@@ -67,7 +69,7 @@ class ConatBridgeHandler(ApiHandler):
         milliseconds = DEFAULT_TIMEOUT_MS if nullish(timeout) else js_number(timeout)
         if milliseconds is None or milliseconds <= 0:
             milliseconds = DEFAULT_TIMEOUT_MS
-        return name, args, milliseconds / 1000
+        return name, args, min(milliseconds, MAX_TIMEOUT_MS) / 1000
 
     async def _bridge(self, subject: str, name: Any, seconds: float, work) -> Any:
         try:

@@ -16,7 +16,7 @@ Facts followed (``project/conat/api/{index,system}.ts``, ``project/exec_shell_co
   -> ``null``; ``realpath(path)`` -> the resolved path relative to HOME, or ``path`` itself when it resolves
   outside HOME.
 - Node's errors read ``Error: ENOENT: no such file or directory, open '<path>'``.
-- Emulator-only: every path is checked by ``ProjectFilesystem.host_path`` (HOME and /tmp of this project),
+- Emulator-only: ``deleteFiles`` refuses to delete HOME or /tmp themselves; every path is checked by ``ProjectFilesystem.host_path`` (HOME and /tmp of this project),
   listings do not follow a symlink that leaves the project, and a text file read is capped at 10 MB
   (``COCALC_PROJECT_MAX_FILE_SIZE_MB``'s default).
 """
