@@ -69,9 +69,17 @@ def _node_error(err: OSError, fs: ProjectFilesystem) -> str:
 
 
 def _as_project_path(fs: ProjectFilesystem, host: Any) -> str:
+    """A host path as the project names it; only the last component of anything outside (never host paths)."""
     text = os.fspath(host)
     root = str(fs.root)
-    return "/" + os.path.relpath(text, root) if text.startswith(root) else text
+    return "/" + os.path.relpath(text, root) if text.startswith(root + os.sep) else os.path.basename(text)
+
+
+def _resolves_inside(fs: ProjectFilesystem, path: Path) -> bool:
+    """Whether ``path``, every link followed, is in the project's HOME or /tmp on this machine."""
+    real = os.path.realpath(path)
+    trees = (os.path.realpath(fs.home), os.path.realpath(fs.root / "tmp"))
+    return any(real == tree or real.startswith(tree + os.sep) for tree in trees)
 
 
 def _home_relative(fs: ProjectFilesystem, path: Any) -> Path:
@@ -113,11 +121,8 @@ async def _exec(ctx, fs, project_id, args) -> Any:
 
 def _stat_within(path: Path, fs: ProjectFilesystem) -> os.stat_result:
     """``stat`` (following a link) only when the link stays inside the project; otherwise ``lstat``."""
-    if path.is_symlink():
-        try:
-            fs.host_path(_as_project_path(fs, os.path.realpath(path)))
-        except PathOutsideProject:
-            return path.lstat()
+    if path.is_symlink() and not _resolves_inside(fs, path):
+        return path.lstat()
     try:
         return path.stat()
     except OSError:  # a broken link
