@@ -233,10 +233,14 @@ async def _rename_file(ctx, fs, project_id, args) -> Any:
 
 async def _realpath(ctx, fs, project_id, args) -> Any:
     path = args[0] if args else UNDEFINED
-    full = _home_relative(fs, path)
+    seen = fs.virtual(f"{HOME}/{js_string(path)}")
+    try:
+        full = _home_relative(fs, path)
+    except PathOutsideProject:
+        return path  # CoCalc answers the input for anything that resolves outside HOME; nothing is looked at
     resolved = os.path.realpath(full)
     if not os.path.exists(resolved):
-        raise MethodError(f"Error: ENOENT: no such file or directory, lstat '{fs.virtual(HOME + '/' + js_string(path))}'")
+        raise MethodError(f"Error: ENOENT: no such file or directory, lstat '{seen}'")
     home = os.path.realpath(fs.home)
     if resolved == os.path.normpath(full) or not resolved.startswith(home + os.sep):
         return path

@@ -69,6 +69,8 @@ def test_realpath_resolves_links_inside_home(project):
     project.system.exec("mkdir -p real && ln -sfn real link")
     assert project.call("system.realpath", ["link"]) == "real"
     assert project.call("system.realpath", ["real"]) == "real"
+    project.system.exec("ln -sfn /etc outside")
+    assert project.call("system.realpath", ["outside"]) == "outside"  # CoCalc: the input, for links out of HOME
 
 
 @pytest.mark.parametrize("target", ["/etc", "/tmp"])  # the host's /tmp, not the project's
