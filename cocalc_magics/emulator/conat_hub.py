@@ -195,12 +195,19 @@ async def _delete_project(ctx: Context, account_id: str, args: Any) -> Any:
         raise fail("project_id must be a valid UUID")
     if not ctx.is_collaborator(account_id, project_id):
         raise fail("must be an owner to delete a project")
-    await ctx.control.stop(project_id)
-    project = ctx.store.get_project(project_id)
-    if project is not None:
-        project["deleted"] = True
-        ctx.store.save_project(project)
+    await ctx.control.stop(str(project_id))
+    project = _existing_project(ctx, project_id)
+    project["deleted"] = True
+    ctx.store.save_project(project)
     return UNDEFINED
+
+
+def _existing_project(ctx: Context, project_id: Any) -> dict:
+    """The project's row (``ownership-checks.ts``'s text if it is gone)."""
+    project = ctx.store.get_project(str(project_id))
+    if project is None:
+        raise fail(f"Project not found: {js_string(project_id)}")
+    return project
 
 
 def _collaborator_opts(args: Any, account_id: str) -> dict:
@@ -226,7 +233,7 @@ async def _add_collaborator(ctx: Context, account_id: str, args: Any) -> Any:
         if not is_valid_uuid(new_account) or ctx.store.get_account(new_account) is None:
             raise fail(f"invalid account_id '{js_string(new_account)}'")
     for project_id, new_account in zip(projects, accounts):
-        project = ctx.store.get_project(project_id)
+        project = _existing_project(ctx, project_id)
         users = project.setdefault("users", {})
         if (users.get(new_account) or {}).get("group") not in ("owner", "collaborator"):
             users[new_account] = {"group": "collaborator"}
@@ -241,10 +248,12 @@ async def _remove_collaborator(ctx: Context, account_id: str, args: Any) -> Any:
         raise fail("user must be a collaborator")
     if not is_valid_uuid(target):
         raise fail(f"Invalid account_id: {js_string(target)}")
-    project = ctx.store.get_project(project_id)
-    if ((project.get("users") or {}).get(target) or {}).get("group") == "owner":
+    project = _existing_project(ctx, project_id)
+    users = project.get("users") or {}
+    if (users.get(target) or {}).get("group") == "owner":
         raise fail("Cannot remove an owner. Demote to collaborator first.")
-    (project.get("users") or {}).pop(target, None)
+    users.pop(target, None)
+    project["users"] = users
     ctx.store.save_project(project)
     return UNDEFINED
 
@@ -256,7 +265,7 @@ async def _copy_path(ctx: Context, account_id: str, args: Any) -> Any:
         raise fail("user must be collaborator on source project")
     if target_id and target_id != source_id and not ctx.is_collaborator(account_id, target_id):
         raise fail("user must be collaborator on target project")
-    target_id = target_id or source_id
+    source_id, target_id = str(source_id), str(target_id or source_id)
     src_path = js_string(opts.get("src_path", UNDEFINED))
     target_path = src_path if nullish(opts.get("target_path")) else js_string(opts["target_path"])
     await ctx.control.ensure_running(source_id)

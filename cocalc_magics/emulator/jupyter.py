@@ -150,7 +150,7 @@ async def execute_request(ctx: Context, account_id: Any, opts: dict) -> dict | N
     _require_collaborator(ctx, account_id, project_id)
     request = {"input": js_string(input_), "kernel": js_string(kernel), "history": history, "path": path,
                "limits": PROJECT_LIMITS}
-    output = await ctx.control.call(project_id, run_in_project(ctx, project_id, request))
+    output = await ctx.control.call(str(project_id), run_in_project(ctx, str(project_id), request))
     result = {"output": output, "created": created}
     _remember(hash_, result)
     return result
@@ -165,7 +165,8 @@ async def run_in_project(ctx: Context, project_id: str, opts: dict) -> list[dict
         raise JupyterError("kernel must be specified")
     if not isinstance(input_, str):
         raise JupyterError("input must be a string")
-    limits = {**STATELESS_LIMITS, **(opts.get("limits") if isinstance(opts.get("limits"), dict) else {})}
+    given = opts.get("limits")
+    limits = {**STATELESS_LIMITS, **(given if isinstance(given, dict) else {})}
     limits = {k: js_number(v) or 0 for k, v in limits.items() if k in STATELESS_LIMITS}
     state = {"start": time.monotonic(), "total_output": 0}
     fs = ctx.filesystem(project_id)

@@ -84,6 +84,10 @@ class ProjectKernel:
         self.crashed = False
 
     @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
@@ -105,9 +109,9 @@ class ProjectKernel:
             kernel_side = str(host_side)  # unsandboxed: the kernel sees the host's paths too
         # One set of socket files in the project's /tmp, named from each side of the sandbox's wall.
         key = secrets.token_hex(16).encode()
-        ports = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "hb_port": 4, "control_port": 5}
         _, info = write_connection_file(str(self.connection_dir / "kernel.json"), transport="ipc",
-                                        ip=f"{kernel_side}/k", key=key, kernel_name=self.name, **ports)
+                                        ip=f"{kernel_side}/k", key=key, kernel_name=self.name, shell_port=1,
+                                        iopub_port=2, stdin_port=3, hb_port=4, control_port=5)
         connection_file = f"{kernel_side}/kernel.json"
         self.connection_file = f"/tmp/{name}/kernel.json"
         argv = [part.replace("{connection_file}", connection_file).replace("{resource_dir}", spec.resource_dir)
@@ -136,7 +140,7 @@ class ProjectKernel:
         """
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         asked: set[str] = set()
-        while time.monotonic() < deadline and self.process.returncode is None:
+        while time.monotonic() < deadline and self.alive:
             asked.add(self.client.kernel_info())
             try:
                 reply = await self.client.get_shell_msg(timeout=1)
@@ -148,7 +152,7 @@ class ProjectKernel:
 
     async def _iopub_connected(self, deadline: float) -> bool:
         """ZeroMQ's slow joiner: only once an iopub message arrives is an execution's output sure to be seen."""
-        while time.monotonic() < deadline and self.process.returncode is None:
+        while time.monotonic() < deadline and self.alive:
             try:
                 await self.client.get_iopub_msg(timeout=0.5)
             except queue.Empty:
@@ -178,7 +182,7 @@ class ProjectKernel:
         messages: list[dict] = []
         deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
         while True:
-            if self.process.returncode is not None:
+            if not self.alive:
                 self.crashed = True
                 raise JupyterError("kernel crashed")
             wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
@@ -198,6 +202,8 @@ class ProjectKernel:
     async def _interrupt_then_kill(self, msg_id: str) -> None:
         delay = 1.0
         for _ in range(3):
+            if self.process is None:
+                return
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, signal.SIGINT)
             end = time.monotonic() + delay
@@ -247,7 +253,7 @@ async def take_kernel(fs: ProjectFilesystem, project_id: str, name: str) -> Proj
     pool = _pools.setdefault(key, [])
     while pool:
         kernel = pool.pop(0)
-        if kernel.process is not None and kernel.process.returncode is None and not kernel.crashed:
+        if kernel.alive and not kernel.crashed:
             return kernel
         kernel.close()
     kernel = ProjectKernel(fs, project_id, name)
