@@ -65,6 +65,11 @@ def seen_by_project(fs: ProjectFilesystem, path: str) -> str:
     return translate(fs, path) if translate else str(fs.host_path(path))
 
 
+def _sandboxed() -> bool:
+    state = getattr(sandbox, "SANDBOX", None)
+    return bool(state is not None and getattr(state, "available", False))
+
+
 def kernel_specs() -> dict[str, dict]:
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -118,8 +123,12 @@ class ProjectKernel:
                 for part in spec.argv]
         if argv and argv[0] in _THIS_PYTHON:
             argv[0] = sys.executable  # as jupyter_client does: the native kernel runs on the emulator's Python
-        command = project_command(self.fs, argv, cwd="/home/user", env={**(spec.env or {}),
-                                                                        "PYTHONWARNINGS": "ignore"})
+        env = {**(spec.env or {}), "PYTHONWARNINGS": "ignore"}
+        if not _sandboxed():
+            # ipykernel exits when its parent is gone, so a killed emulator leaves no kernel behind (in the
+            # sandbox, --die-with-parent does that, and the kernel's parent pid is the sandbox's own).
+            env["JPY_PARENT_PID"] = str(os.getpid())
+        command = project_command(self.fs, argv, cwd="/home/user", env=env)
         self.process = await asyncio.create_subprocess_exec(
             *command.argv, cwd=command.cwd, env=command.env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, start_new_session=True,

@@ -109,3 +109,42 @@ def test_the_hub_to_project_limit_answers_the_bare_timeout(impatient_emulator):
     v2 = requests.post(f"{running.url}/api/v2/jupyter/execute", json={**body, "input": "import time; time.sleep(2.6)"},
                        headers=basic(running.api_key), timeout=60).json()
     assert v2 == {"error": "undefined"}  # `${err.message}` of a string
+
+
+def test_a_killed_emulator_leaves_no_kernel_behind(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from emulator_process import start_emulator
+
+    running = start_emulator(tmp_path / "data")
+    try:
+        reply = requests.post(f"{running.url}/api/v2/jupyter/execute", headers=basic(running.api_key), timeout=60,
+                              json={"input": "1", "kernel": "python3", "project_id": running.project_id}).json()
+        assert reply["success"] is True
+
+        def alive(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            return not open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+        deadline = time.monotonic() + 30
+        kernels: list[int] = []
+        while not kernels and time.monotonic() < deadline:
+            time.sleep(0.2)  # the pool refills in the background
+            found = subprocess.run(["pgrep", "-P", str(running.process.pid)], capture_output=True, text=True,
+                                   check=False)
+            kernels = [int(pid) for pid in found.stdout.split()]
+        assert kernels, "the pool should hold a kernel"
+        running.process.send_signal(signal.SIGKILL)
+        running.process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in kernels) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(pid) for pid in kernels)
+    finally:
+        running.stop()
