@@ -10,7 +10,7 @@ loopback port with a temporary data directory and fault injection on, and stoppe
 
 It holds two seeded accounts (``cocalc_emulator`` is the first, ``cocalc_emulator.second`` the other), each
 with an API key minted at start-up and a project of its own; ``session()`` gives a ``CoCalcSession`` and
-``with_fault(...)`` makes endpoints fail for the length of a ``with`` block.
+``with_fault(...)`` makes endpoints fail for the length of a ``with`` block. Its log is at ``log_path``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -43,10 +44,11 @@ class EmulatorAccount:
 class CoCalcEmulator:
     """A running emulator: its ``url`` and two accounts. The attributes of the first are available directly."""
 
-    def __init__(self, running: LocalEmulator):
+    def __init__(self, running: LocalEmulator, log_path: Path):
         self._running = running
         self.url = running.url
         self.data_dir = running.data_dir
+        self.log_path = log_path  # the emulator's log: one line per request, warnings, errors
         self.first = EmulatorAccount(running.account_id, running.email_address, running.project_id, running.api_key)
         self.second = EmulatorAccount(**{k: running.second[k] for k in
                                          ("account_id", "email_address", "project_id", "api_key")})
@@ -112,9 +114,11 @@ def cocalc_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoCalc
     """A local CoCalc emulator (API v2, the conat bridge, real latexmk and Jupyter) for the whole test run."""
     from .local_emulator import start_local_emulator
 
-    running = start_local_emulator(tmp_path_factory.mktemp("cocalc-emulator"), "--enable-fault-injection",
-                                   transition_delay=0.1)
+    work = tmp_path_factory.mktemp("cocalc-emulator")
+    # Its log goes to a file, not into the output of whichever test runs when it writes.
+    with open(work / "emulator.log", "w") as log:
+        running = start_local_emulator(work / "data", "--enable-fault-injection", transition_delay=0.1, stderr=log)
     try:
-        yield CoCalcEmulator(running)
+        yield CoCalcEmulator(running, work / "emulator.log")
     finally:
         running.stop()

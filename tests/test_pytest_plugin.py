@@ -78,13 +78,17 @@ def user_project(tmp_path_factory) -> Path:
     return project
 
 
-def test_the_fixture_serves_a_users_tests_and_the_readme_example(user_project):
-    result = run_pytest(user_project)
+def test_the_fixture_serves_a_users_tests_and_the_readme_example(user_project, tmp_path):
+    result = run_pytest(user_project, f"--basetemp={tmp_path / 'run'}")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "7 passed" in result.stdout
+    [log] = (tmp_path / "run").glob("cocalc-emulator[0-9]*/emulator.log")  # not pytest's "...current" link
+    assert "CoCalc API emulator listening" in log.read_text()
+    assert "tornado.access" not in result.stdout + result.stderr  # its log stays in its file
 
 
-def test_a_run_that_does_not_ask_starts_no_emulator(user_project):
-    result = run_pytest(user_project, "-k", "no_emulator_unless_asked", "-s", "--log-cli-level=INFO")
+def test_a_run_that_does_not_ask_starts_no_emulator(user_project, tmp_path):
+    result = run_pytest(user_project, "-k", "no_emulator_unless_asked", f"--basetemp={tmp_path / 'run'}")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "CoCalc API emulator listening" not in result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert list((tmp_path / "run").glob("cocalc-emulator*")) == []
