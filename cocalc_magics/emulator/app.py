@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import tornado.web
 
-from . import (
-    accounts,
-    blobs,
-    conat,
-    exec_api,
-    faults,
-    jupyter,
-    latex,
-    projects,
-    user_query,
-)
+from . import accounts, blobs, conat, exec_api, faults, latex, projects, user_query
 from .context import Context
 from .handler import answer_not_found
-
+from .jupyter import ROUTES as JUPYTER_ROUTES
 
 class NotFoundHandler(tornado.web.RequestHandler):
     """Next answers unknown paths (including unknown API routes) with its HTML 404 page."""
@@ -31,9 +21,10 @@ class NotFoundHandler(tornado.web.RequestHandler):
 def make_app(ctx: Context) -> tornado.web.Application:
     routes = [
         *projects.ROUTES, *user_query.ROUTES, *exec_api.ROUTES, *latex.ROUTES,
-        *accounts.ROUTES, *conat.ROUTES, *jupyter.ROUTES, *blobs.ROUTES,
+        *accounts.ROUTES, *conat.ROUTES, *blobs.ROUTES,
         # Registered only when fault injection is on; otherwise the path is Next's 404 like any other.
         *(faults.ROUTES if ctx.faults is not None else []),
+        *JUPYTER_ROUTES,  # v2 jupyter/kernels and jupyter/execute
     ]
     handlers = [(pattern, handler, {"ctx": ctx}) for pattern, handler in routes]
     return tornado.web.Application(
