@@ -22,7 +22,12 @@ Files, one job each:
 - ``exec_api``   the exec endpoint
 - ``latex``      the latex endpoint
 - ``blobs``      blob storage and ``GET /blobs/...``
-- ``conat``      the small part of ``/api/conat/hub`` the client uses (system.ping)
+- ``conat``      the conat bridge ``/api/conat/{hub,project}``: auth, timeouts, CoCalc's error texts
+- ``conat_hub``  the hub methods CoCalc's official client calls (system, projects, db, jupyter)
+- ``conat_project`` the project methods (exec, files, Jupyter), each inside its project
+- ``conat_methods`` what both share: method lookup, argument conventions, how a method fails
+- ``jupyter``    the stateless Jupyter API (v2 jupyter/kernels, jupyter/execute): cache, limits, outputs
+- ``jupyter_kernels`` real kernels started through ``sandbox.project_command``, in a small pool
 - ``jsutil``     JavaScript semantics CoCalc's code relies on (truthiness, string forms)
 - ``faults``     test-only fault injection (``--enable-fault-injection``): failing endpoints, stuck projects
 - ``tls``        HTTPS (``--https`` makes a self-signed certificate at start-up, or ``--tls-cert/--tls-key``)

@@ -54,20 +54,26 @@ class ProfileHandler(ApiHandler):
                             "is_partner": "partner" in groups, "email_address": account.get("email_address")}}
 
 
+def names_of(ctx: Any, account_ids: list) -> dict:
+    """``getNames`` (``server/accounts/get-name.ts``): unknown ids read as ``Deleted User``."""
+    names = {}
+    for account_id in account_ids:
+        account = ctx.store.get_account(account_id) if is_valid_uuid(account_id) else None
+        if account is None:
+            names[js_string(account_id)] = {"first_name": "Deleted", "last_name": "User"}
+        else:
+            profile = account.get("profile")
+            names[account_id] = {"first_name": account.get("first_name"), "last_name": account.get("last_name"),
+                                 **({"profile": profile} if profile else {})}
+    return names
+
+
 class GetNamesHandler(ApiHandler):
     async def handle(self) -> Any:
         if not self.caller:
             raise ApiError("must be signed in")
-        names = {}
-        for account_id in self.param("account_ids") if isinstance(self.param("account_ids"), list) else []:
-            account = self.ctx.store.get_account(account_id) if is_valid_uuid(account_id) else None
-            if account is None:
-                names[js_string(account_id)] = {"first_name": "Deleted", "last_name": "User"}
-            else:
-                profile = account.get("profile")
-                names[account_id] = {"first_name": account.get("first_name"), "last_name": account.get("last_name"),
-                                     **({"profile": profile} if profile else {})}
-        return {"names": names}
+        account_ids = self.param("account_ids")
+        return {"names": names_of(self.ctx, account_ids if isinstance(account_ids, list) else [])}
 
 
 def _key_row(row: dict) -> dict:

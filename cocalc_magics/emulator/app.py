@@ -8,6 +8,7 @@ from . import accounts, blobs, conat, exec_api, faults, latex, projects, user_qu
 from . import upload, write_text_file
 from .context import Context
 from .handler import answer_not_found
+from .jupyter import ROUTES as JUPYTER_ROUTES
 
 class NotFoundHandler(tornado.web.RequestHandler):
     """Next answers unknown paths (including unknown API routes) with its HTML 404 page."""
@@ -25,6 +26,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
         *write_text_file.ROUTES, *upload.ROUTES,
         # Registered only when fault injection is on; otherwise the path is Next's 404 like any other.
         *(faults.ROUTES if ctx.faults is not None else []),
+        *JUPYTER_ROUTES,  # v2 jupyter/kernels and jupyter/execute
     ]
     handlers = [(pattern, handler, {"ctx": ctx}) for pattern, handler in routes]
     return tornado.web.Application(
