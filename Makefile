@@ -19,10 +19,20 @@ PYTEST_ARGS ?=
 # examples, openssl for the emulator's --https certificate, bubblewrap for the emulator's per-project sandbox.
 SYSTEM_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended lmodern curl chromium openssl bubblewrap
 
-.PHONY: test demo system-deps venv labextension lint-ts build clean distclean
+.PHONY: test check lint lint-ts demo system-deps venv labextension build clean distclean
 
-test: system-deps venv
+# The whole suite, after the lint: what CI runs.
+test: system-deps venv lint
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# The edit loop's fast tier (about a minute): no browser, no load, no fault matrix, no kernels.
+check: venv
+	$(PYTHON) -m pytest -m "not slow" -q $(PYTEST_ARGS)
+
+# ruff and mypy (configured in pyproject.toml) over the Python, eslint + prettier over the extension.
+lint: venv lint-ts
+	$(PYTHON) -m ruff check cocalc_magics tests benchmarks
+	$(PYTHON) -m mypy
 
 demo: system-deps venv
 	$(PYTHON) -m cocalc_magics.demo
