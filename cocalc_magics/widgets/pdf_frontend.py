@@ -49,9 +49,9 @@ def _bounded(value: float, bounds: tuple[float, float]) -> float:
     return min(max(value, bounds[0]), bounds[1])
 
 
-def build_frontend(on_message: Callable[[dict], None]):
+def build_frontend(on_message: Callable[[dict], None], layout=None):
     """The front-end helper of one viewer, or None where ``anywidget`` is not installed (the viewer then
-    renders for a 1x screen at its dpi, and has no keys)."""
+    renders for a 1x screen at its dpi, and has no keys). It draws nothing, so any ``layout`` will do."""
     try:
         import anywidget
         import traitlets
@@ -59,9 +59,9 @@ def build_frontend(on_message: Callable[[dict], None]):
         return None
 
     class PdfViewerFrontEnd(anywidget.AnyWidget):
-        _esm = traitlets.Unicode(FRONTEND_ESM.read_text()).tag(sync=True)
+        _esm = traitlets.Unicode(_compact_esm()).tag(sync=True)
 
-    helper = PdfViewerFrontEnd(layout={"width": "0px", "height": "0px", "overflow": "hidden"})
+    helper = PdfViewerFrontEnd(**({"layout": layout} if layout is not None else {}))
 
     def received(_widget, content, _buffers) -> None:
         if isinstance(content, dict):
@@ -69,6 +69,12 @@ def build_frontend(on_message: Callable[[dict], None]):
 
     helper.on_msg(received)
     return helper
+
+
+def _compact_esm() -> str:
+    """The helper's ESM without comment lines and indentation: it is saved with every viewer's widget state."""
+    lines = (line.strip() for line in FRONTEND_ESM.read_text().splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
 
 
 _kept: OrderedDict[str, dict] = OrderedDict()

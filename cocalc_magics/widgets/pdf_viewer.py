@@ -129,14 +129,14 @@ class PdfViewer(WidgetView):
         """How many page renders were done (a page shown again at the same scale is not rendered again)."""
         return self.pages.renders if self.pages is not None else 0
 
-    def page_png(self, page: int | None = None, zoom: float | None = None) -> bytes | None:
+    def page_png(self, page: int | None = None, zoom: float | None = None, *, smallest: bool = False) -> bytes | None:
         """PNG bytes of a page (default: the current one) at a zoom (default: as on screen now); a page
         rendered smaller than asked (see :class:`PreviewLimits`) is said so in ``notice``."""
         if self.pages is None or self.pages.count == 0:
             return None
         page = self.page if page is None else page
         scale = self.render_scale(page) if zoom is None else self._zoom_scale(zoom)
-        rendered = self.pages.rendered(page, scale)
+        rendered = self.pages.rendered(page, scale, smallest=smallest)
         self.notice = _notice(self.pages, page, rendered)
         return rendered.png
 
@@ -162,10 +162,10 @@ class PdfViewer(WidgetView):
         width = self.pages.page_size(page)[0]
         return math.ceil(width * scale / RENDER_WIDTH_STEP) * RENDER_WIDTH_STEP / max(width, 1.0)
 
-    def _rendered_or_reported(self, page: int, zoom: float | None = None) -> bytes | None:
+    def _rendered_or_reported(self, page: int, zoom: float | None = None, smallest: bool = False) -> bytes | None:
         """A page's PNG, or None with the reason in the summary line: a display must not raise."""
         try:
-            png = self.page_png(page, zoom)
+            png = self.page_png(page, zoom, smallest=smallest)
         except Exception as error:
             self.problem = f"page {page} could not be rendered: {type(error).__name__}: {one_line(str(error), 160)}"
             self.notice, png = _notice(self.pages, page, None), None
@@ -237,7 +237,7 @@ class PdfViewer(WidgetView):
         """Page 1 inside ``text/html`` (once: no separate ``image/png``), plus ``text/plain``."""
         pages = self.pages
         count = pages.count if pages is not None else None
-        png = self._rendered_or_reported(1, 1.0) if count else None
+        png = self._rendered_or_reported(1, 1.0, smallest=True) if count else None
         png_base64 = base64.b64encode(png).decode("ascii") if png else None
         return {"text/plain": static.pdf_text(self.result, count, self.problem, self.notice),
                 "text/html": static.pdf_html(self.result, count, png_base64, self.problem, self.notice,
@@ -269,19 +269,19 @@ class PdfViewer(WidgetView):
         self.page_input.observe(lambda change: self.show_page(change["new"]), names="value")
         self.download_link = self._html(w, parts, static.download_link_html(
             self.result.url if self.result else None, self.file_name))
+        # One layout for the toolbar and the page area (each saved layout model is ~1 KB of the notebook):
+        # the page area has a bounded height and scrolls inside, so the toolbar above it stays in view.
+        shared_layout = w.Layout(align_items="center", grid_gap="0.4em", flex_flow="row wrap", overflow="auto",
+                                 max_height=PAGE_AREA_HEIGHT, display=None if count else "none")
         toolbar = w.HBox([self.previous_button, self.page_input, self.page_label, self.next_button,
                           self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button,
-                          self.download_link],
-                         layout=w.Layout(align_items="center", grid_gap="0.4em", flex_flow="row wrap"))
+                          self.download_link], layout=shared_layout)
         toolbar.add_class("cocalc-pdf-toolbar")
         self.image = w.Image(format="png", layout=w.Layout(flex="0 0 auto", border="1px solid #ddd"))
         self.image.add_class("cocalc-pdf-page")
-        # A bounded page area that scrolls inside: the toolbar above it stays in view.
-        self.page_area = w.Box([self.image], layout=w.Layout(overflow="auto", max_height=PAGE_AREA_HEIGHT))
+        self.page_area = w.Box([self.image], layout=shared_layout)
         self.page_area.add_class("cocalc-pdf-page-box")
-        if not count:
-            toolbar.layout.display = self.page_area.layout.display = "none"
-        self.frontend = build_frontend(self._on_frontend_message)
+        self.frontend = build_frontend(self._on_frontend_message, parts.layout())
         self._build_details(w, parts)
         children = [self.frontend, self.summary, self.errors_part, toolbar, self.page_area, self.warnings_part,
                     self.log_part]
