@@ -266,7 +266,8 @@ class PdfViewer(WidgetView):
         self.zoom_out_button.on_click(lambda _: self.zoom_out())
         self.zoom_in_button.on_click(lambda _: self.zoom_in())
         self.fit_button.on_click(lambda _: self.toggle_fit())
-        self.page_input.observe(lambda change: self.show_page(change["new"]), names="value")
+        self.page_input.observe(lambda change: change["new"] != self.page and self.show_page(change["new"]),
+                                names="value")
         self.download_link = self._html(w, parts, static.download_link_html(
             self.result.url if self.result else None, self.file_name))
         # One layout for the toolbar and the page area (each saved layout model is ~1 KB of the notebook):

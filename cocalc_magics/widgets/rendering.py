@@ -38,6 +38,8 @@ SMALLEST_COMPRESS_LEVEL = 9
 # (a short article's page 1 at 100 dpi: 16.7 KB with 256 levels, 12.0 KB with 16), in no more time.
 GRAY_LEVELS = 16
 _POSTERIZE = [round(round(level * (GRAY_LEVELS - 1) / 255) * 255 / (GRAY_LEVELS - 1)) for level in range(256)]
+# How long a render waits for the same page being rendered by another thread before rendering it itself.
+RENDER_WAIT_SECONDS = 30
 # A pixel lighter than this counts as paper when a page is cropped (anti-aliasing leaves faint greys).
 PAPER_LEVEL = 250
 # Space left around a cropped fragment, in points (a sixth of an inch).
@@ -114,15 +116,21 @@ class PdfPages:
                 "use its download link")
         import pypdfium2
 
-        if not _open_documents:
-            atexit.unregister(_close_open_documents)
-            atexit.register(_close_open_documents)
         self._lock = threading.Lock()
         self._document = pypdfium2.PdfDocument(bytes(pdf))
+        if not _open_documents:
+            # After the document is opened: pypdfium2 registers its library's exit hook on first use,
+            # and ours must run before it (a render-ahead thread must not outlive the library).
+            atexit.unregister(_close_open_documents)
+            atexit.register(_close_open_documents)
         self.total_count = len(self._document)
         self.count = min(self.total_count, self.limits.pages)
         self.renders = 0
         self._ahead: threading.Thread | None = None
+        self._sizes: dict[int, tuple[float, float]] = {}
+        # Guards the cache and the renders under way (the document has its own lock, held only by PDFium).
+        self._state_lock = threading.Lock()
+        self._underway: dict[tuple[int, float], threading.Event] = {}
         self._cache: OrderedDict[tuple[int, float], RenderedPage] = OrderedDict()
         self._cache_size = cache_size
         _open_documents.add(self)
@@ -142,14 +150,19 @@ class PdfPages:
         """Width and height of a page in points (1/72 inch), read without rendering it."""
         if not 1 <= page <= self.count:
             raise IndexError(f"page {page} is not in this {self.count}-page PDF")
-        with self._lock:
-            if self._document is None:
-                raise RuntimeError("this PDF was closed")
-            pdf_page = self._document[page - 1]
-            try:
-                return tuple(pdf_page.get_size())
-            finally:
-                pdf_page.close()
+        if page not in self._sizes:
+            with self._lock:
+                self._sizes[page] = self._read_size(page)
+        return self._sizes[page]
+
+    def _read_size(self, page: int) -> tuple[float, float]:
+        if self._document is None:
+            raise RuntimeError("this PDF was closed")
+        pdf_page = self._document[page - 1]
+        try:
+            return tuple(pdf_page.get_size())
+        finally:
+            pdf_page.close()
 
     def render_ahead(self, page: int, scale: float) -> None:
         """Render a page in a background thread, so that showing it next is a cache hit. One at a time:
@@ -170,37 +183,67 @@ class PdfPages:
 
     def rendered(self, page: int, scale: float, *, smallest: bool = False) -> RenderedPage:
         """The page at ``scale`` (or smaller, within the limits), cached; ``smallest`` spends more time on
-        a smaller PNG when the page is not cached yet (for the copy a saved notebook keeps)."""
+        a smaller PNG when the page is not cached yet (for the copy a saved notebook keeps).
+
+        A page being rendered by another thread (the render-ahead) is waited for, not rendered twice.
+        """
         if not 1 <= page <= self.count:
             raise IndexError(f"page {page} is not in this {self.count}-page PDF")
         key = (page, round(scale, 4))
-        with self._lock:
-            if self._document is None:
-                raise RuntimeError("this PDF was closed")
+        with self._state_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            pdf_page = self._document[page - 1]
-            try:
-                used = fitting_scale(*pdf_page.get_size(), scale, self.limits)
-                png, size = self._encode(pdf_page, used, smallest)
-                # A page of noise compresses badly: shrink it until its PNG fits (twice at most, since
-                # the bytes shrink with the pixel count).
-                for _ in range(2):
-                    if len(png) <= self.limits.png_bytes:
-                        break
-                    used *= math.sqrt(self.limits.png_bytes / len(png)) * 0.9
-                    png, size = self._encode(pdf_page, used, smallest)
-            finally:
-                pdf_page.close()
-            self._cache[key] = RenderedPage(png, size, used, scale)
+            underway = self._underway.get(key)
+            if underway is None:
+                self._underway[key] = done = threading.Event()
+        if underway is not None:
+            underway.wait(timeout=RENDER_WAIT_SECONDS)
+            with self._state_lock:
+                if key in self._cache:
+                    return self._cache[key]
+            # The other render failed (or is stuck): render here, and let its error show.
+            return self._render(key, scale, smallest)
+        try:
+            return self._render(key, scale, smallest)
+        finally:
+            with self._state_lock:
+                self._underway.pop(key, None)
+            done.set()
+
+    def _render(self, key: tuple[int, float], scale: float, smallest: bool) -> RenderedPage:
+        size_pt = self.page_size(key[0])
+        used = fitting_scale(*size_pt, scale, self.limits)
+        png, size = self._encode(self._bitmap(key[0], used), used, smallest)
+        # A page of noise compresses badly: shrink it until its PNG fits (twice at most, since the bytes
+        # shrink with the pixel count).
+        for _ in range(2):
+            if len(png) <= self.limits.png_bytes:
+                break
+            used *= math.sqrt(self.limits.png_bytes / len(png)) * 0.9
+            png, size = self._encode(self._bitmap(key[0], used), used, smallest)
+        rendered = RenderedPage(png, size, used, scale)
+        with self._state_lock:
+            self._cache[key] = rendered
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-            return self._cache[key]
+        return rendered
 
-    def _encode(self, pdf_page, scale: float, smallest: bool = False) -> tuple[bytes, tuple[int, int]]:
-        image = without_colour_if_gray(pdf_page.render(scale=scale).to_pil())
-        self.renders += 1
+    def _bitmap(self, page: int, scale: float):
+        """The page rendered by PDFium, as a Pillow image (gray when it has no colour). PDFium is not
+        thread-safe: only this holds the document's lock; encoding the PNG does not."""
+        with self._lock:
+            if self._document is None:
+                raise RuntimeError("this PDF was closed")
+            pdf_page = self._document[page - 1]
+            try:
+                image = pdf_page.render(scale=scale).to_pil()
+            finally:
+                pdf_page.close()
+            self.renders += 1
+        return without_colour_if_gray(image)
+
+    def _encode(self, image, scale: float, smallest: bool) -> tuple[bytes, tuple[int, int]]:
         if self.crop:
             image = cropped_to_content(image, round(CROP_MARGIN_PT * scale))
         buffer = io.BytesIO()
@@ -213,8 +256,9 @@ class PdfPages:
         ahead = self._ahead
         if ahead is not None and ahead is not threading.current_thread():
             ahead.join(timeout=5)
-        with self._lock:
+        with self._state_lock:
             self._cache.clear()
+        with self._lock:
             if self._document is not None:
                 self._document.close()
                 self._document = None
