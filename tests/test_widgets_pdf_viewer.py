@@ -231,7 +231,7 @@ def test_the_page_fills_the_reported_width_sharp_for_the_screens_pixel_ratio(vie
     viewer = viewer_of(two_pages)
     viewer.frontend._handle_custom_msg(screen(width=700, dpr=1), [])
     at_1x = png_width(viewer.image.value)
-    assert 700 <= at_1x < 700 + 32 and viewer.image.layout.width == "100%"
+    assert 700 <= at_1x < 700 + 32 and viewer.image.layout.width == "calc(100% - 6px)"
     viewer.frontend._handle_custom_msg(screen(width=700, dpr=2), [])
     assert 1400 <= png_width(viewer.image.value) < 1400 + 32
 
@@ -245,7 +245,7 @@ def test_fit_page_shows_the_whole_page_in_the_area(viewer_of, two_pages):
     assert viewer.zoom_label.value == "fit page" and viewer.image.layout.max_width == "100%"
     assert css_width / page_width * page_height <= 600 * 0.75
     viewer.fit_button.click()
-    assert viewer.zoom_label.value == "fit width" and viewer.image.layout.width == "100%"
+    assert viewer.zoom_label.value == "fit width" and viewer.image.layout.width == "calc(100% - 6px)"
 
 
 def test_zooming_from_a_fitted_page_steps_from_its_shown_size(viewer_of, two_pages):
@@ -257,9 +257,12 @@ def test_zooming_from_a_fitted_page_steps_from_its_shown_size(viewer_of, two_pag
     assert viewer.image.layout.width == f"{round(width * 1.25)}px" and viewer.image.layout.max_width == "none"
 
 
-def test_hidpi_renders_stay_within_the_pixel_budget(viewer_of, two_pages):
-    viewer = viewer_of(two_pages, zoom=3.0)
-    viewer._on_frontend_message(screen(width=1000, dpr=4))
+def test_hidpi_renders_stay_within_the_pixel_budget_and_say_so_only_below_the_css_size(viewer_of, two_pages):
+    viewer = viewer_of(two_pages)
+    viewer._on_frontend_message(screen(width=1000, dpr=2))  # ~1.9x of the budget's pixels: fewer, still sharp
+    width, height = png_of(viewer.image.value).size
+    assert 1000 < width < 2000 and width * height <= viewer.limits.page_pixels and viewer.notice is None
+    viewer.set_zoom(3.0)  # 3x the page's CSS size does not fit the budget even at 1x: say so
     width, height = png_of(viewer.image.value).size
     assert width * height <= viewer.limits.page_pixels and "megapixels" in viewer.notice
 
@@ -292,7 +295,9 @@ def test_a_cropped_fragment_shows_its_content_not_a_page(viewer_of, formula):
     page_width, page_height = png_of(whole.image.value).size
     width, height = png_of(cropped.image.value).size
     assert width < page_width / 2 and height < page_height / 10, "a formula, not a page"
-    ink = lambda image: sum(image.convert("L").point(lambda v: v < 128 and 255).histogram()[1:])  # noqa: E731
+    def ink(image):
+        return sum(image.convert("L").point(lambda v: v < 128 and 255).histogram()[1:])
+
     assert ink(png_of(cropped.image.value)) == ink(png_of(whole.image.value)), "nothing of the formula is cut"
     assert cropped.zoom_label.value == "100%" and cropped.fit_button.disabled
     assert cropped.image.layout.width == f"{width}px" and cropped.image.layout.max_width == "100%"

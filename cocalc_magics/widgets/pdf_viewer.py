@@ -34,6 +34,7 @@ FIT_WIDTH, FIT_PAGE = "width", "page"
 # The page area's height, and the share of the window a fitted page may take (the rest is the toolbar
 # and the notebook's own chrome).
 PAGE_AREA_HEIGHT, FIT_PAGE_SHARE = "75vh", 0.73
+FIT_WIDTH_CSS = "calc(100% - 6px)"
 # Fitted pages are rendered at widths in steps of this many pixels, so resizing a window by a few
 # pixels reuses the rendered pages.
 RENDER_WIDTH_STEP = 32
@@ -137,7 +138,7 @@ class PdfViewer(WidgetView):
         page = self.page if page is None else page
         scale = self.render_scale(page) if zoom is None else self._zoom_scale(zoom)
         rendered = self.pages.rendered(page, scale, smallest=smallest)
-        self.notice = _notice(self.pages, page, rendered)
+        self.notice = _notice(self.pages, page, rendered, self.screen.dpr if zoom is None else 1.0)
         return rendered.png
 
     def _zoom_scale(self, zoom: float) -> float:
@@ -361,7 +362,8 @@ class PdfViewer(WidgetView):
         the pixel ratio (a page scaled down by the pixel budget keeps its size, softer)."""
         layout = self.image.layout
         if self.fit == FIT_WIDTH and not self.cropped:
-            layout.width, layout.max_width = "100%", "none"
+            # Less the image's 1 px border and 2 px widget margin on each side: a fitted page never scrolls sideways.
+            layout.width, layout.max_width = FIT_WIDTH_CSS, "none"
             return
         try:
             css_width = self.pages.page_size(self.page)[0] * self.css_scale(self.page)
@@ -386,14 +388,16 @@ def latex_display_bundle(result: LatexResult | bytes, dpi: float = DEFAULT_DPI, 
     return PdfViewer(result, dpi, **options).display_bundle()
 
 
-def _notice(pages: PdfPages | None, page: int, rendered) -> str | None:
-    """What the viewer shows less of than the PDF has: pages beyond the limit, a page scaled down."""
+def _notice(pages: PdfPages | None, page: int, rendered, pixel_ratio: float = 1.0) -> str | None:
+    """What the viewer shows less of than the PDF has: pages beyond the limit, a page scaled down below
+    its size on screen (not only below the extra pixels of a HiDPI screen)."""
     notes = []
     if pages is not None and pages.total_count > pages.count:
         notes.append(f"showing the first {pages.count:,} of {pages.total_count:,} pages")
-    if rendered is not None and rendered.scaled_down:
+    on_screen = rendered.requested_scale / pixel_ratio if rendered is not None else 0.0
+    if rendered is not None and rendered.scale < on_screen * 0.999:
         width, height = rendered.size
-        notes.append(f"page {page} is shown at {rendered.scale / rendered.requested_scale:.0%} of the size asked for "
+        notes.append(f"page {page} is shown at {rendered.scale / on_screen:.0%} of the size asked for "
                      f"({width:,} x {height:,} px; pages are rendered within "
                      f"{pages.limits.page_pixels / 1e6:g} megapixels)")
     return "; ".join(notes) or None
