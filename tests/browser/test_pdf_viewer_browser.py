@@ -27,7 +27,11 @@ FAILING = r"""\documentclass{article}
 \begin{document}
 Some text, then \undefinedmacro here.
 \end{document}"""
-CELLS = ["%load_ext cocalc_magics", f"%%cocalc_latex\n{THREE_PAGES}", f"%%cocalc_latex\n{FAILING}"]
+# A formula shown as the magic should show a fragment it wrapped: cropped to its content.
+FORMULA = r"\documentclass{article}\pagestyle{empty}\begin{document}$$e^{i\pi} + 1 = 0$$\end{document}"
+FORMULA_CELL = ("from cocalc_magics import CoCalcSession\nfrom cocalc_magics.widgets import PdfViewer\n"
+                f"PdfViewer(CoCalcSession().latex({FORMULA!r}), cropped=True)")
+CELLS = ["%load_ext cocalc_magics", f"%%cocalc_latex\n{THREE_PAGES}", f"%%cocalc_latex\n{FAILING}", FORMULA_CELL]
 WAIT_MS = 60_000
 
 
@@ -64,7 +68,7 @@ def page(lab):
         tab.goto(lab.lab_url("viewer.ipynb"))
         tab.get_by_text(KERNEL_IDLE).first.wait_for(timeout=WAIT_MS)
         tab.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        tab.locator(".cocalc-pdf-viewer").nth(1).wait_for(timeout=WAIT_MS)
+        tab.locator(".cocalc-pdf-viewer").nth(2).wait_for(timeout=WAIT_MS)
         try:
             yield tab
         except Exception:
@@ -134,6 +138,16 @@ def test_errors_are_listed_above_the_page(page):
     assert box(errors)["y"] < box(failed.locator(".cocalc-pdf-page-box"))["y"]
     failed.scroll_into_view_if_needed()
     failed.screenshot(path=SCREENSHOTS / "viewer-errors-light.png")
+
+
+def test_a_cropped_fragment_previews_as_a_formula(page):
+    formula = viewer(page, 2)
+    image = formula.locator("img.cocalc-pdf-page")
+    wait_for_page_image(page, image)
+    shown = box(image)
+    assert shown["height"] < 120 and shown["width"] < 400, "the formula, not a whole page"
+    formula.scroll_into_view_if_needed()
+    formula.screenshot(path=SCREENSHOTS / "viewer-formula-light.png")
 
 
 def test_keys_turn_pages_when_the_viewer_has_focus(page):
