@@ -5,12 +5,14 @@ and the download link's name."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import re
 import uuid
 
 import pypdfium2
 import pytest
+import requests
 from PIL import Image
 
 from cocalc_magics import CoCalcSession
@@ -186,11 +188,21 @@ def test_the_log_opens_at_the_first_error(viewer_of, two_errors):
     assert re.search(r"<pre[^>]*>(! |\S+\.tex:4: )Undefined control sequence", shown)
 
 
-def test_the_download_link_is_the_blob_url_without_a_key_and_looks_like_a_link(viewer_of, two_pages, emulator):
+def test_the_download_link_is_the_named_blob_url_without_a_key_and_looks_like_a_link(viewer_of, two_pages,
+                                                                                    emulator):
     link = viewer_of(two_pages).download_link.value
-    assert f"href='{two_pages.url}'" in link and "download PDF" in link and "download='document.pdf'" in link
+    blob_uuid = two_pages.url.rsplit("uuid=", 1)[1]
+    assert f"href='{emulator.url}/blobs/document.pdf?uuid={blob_uuid}'" in link and "download PDF" in link
+    assert "download='document.pdf'" in link
     assert "var(--jp-content-link-color" in link and "text-decoration:underline" in link
-    assert emulator.api_key not in link and "/blobs/" in link
+    assert emulator.api_key not in link
+
+
+def test_the_named_link_serves_the_pdf_as_an_attachment_under_that_name(viewer_of, two_pages):
+    href = re.search(r"href='([^']+)'", viewer_of(two_pages, name="Quarterly report").download_link.value)[1]
+    answer = requests.get(html.unescape(href), timeout=30)
+    assert answer.status_code == 200 and answer.content == two_pages.pdf
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="Quarterly_report.pdf"'
 
 
 @pytest.mark.parametrize(("options", "saved_as"), [

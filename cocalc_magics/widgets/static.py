@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 from typing import Iterable
 
 from ..models import LatexResult, Project, ProjectState, TexError
@@ -129,11 +130,27 @@ def download_link_html(url: str | None, file_name: str = DEFAULT_PDF_NAME, note:
     # CoCalc blobs are public by uuid and served as attachments: the URL needs (and holds) no key.
     if not url:
         return ""
-    link = (f"<a class='cocalc-pdf-download' href='{html.escape(url)}' target='_blank' rel='noopener' "
+    link = (f"<a class='cocalc-pdf-download' href='{html.escape(named_blob_url(url, file_name))}' "
+            "target='_blank' rel='noopener' "
             f"download='{html.escape(file_name)}' style='{LINK_STYLE}'>download PDF</a>")
     if note:
         link += f" <span class='cocalc-pdf-link-note' style='opacity:0.75'>({BLOB_LIFETIME_NOTE})</span>"
     return f"<span class='cocalc-pdf-link'>{link}</span>"
+
+
+def named_blob_url(url: str, file_name: str) -> str:
+    """The blob URL with ``file_name`` as its last path part, so the download is saved under that name.
+
+    CoCalc's hub serves ``/blobs/{*splat}`` by the ``uuid`` alone and names the attachment after the last
+    path part (``hub/servers/app/blobs.ts``); a browser ignores the ``download`` attribute of a link to
+    another origin, so the name must be in the URL. Spaces become ``_`` (the path is not decoded).
+    """
+    parts = urllib.parse.urlsplit(url)
+    if "/blobs/" not in parts.path or "uuid=" not in parts.query:
+        return url
+    prefix = parts.path[:parts.path.index("/blobs/") + len("/blobs/")]
+    path = prefix + urllib.parse.quote(file_name.replace(" ", "_"))
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def pdf_file_name(name: str | None = None, document: str | None = None) -> str:
