@@ -124,6 +124,8 @@ def test_the_page_fits_the_width_sharp_with_the_toolbar_in_view(page):
     assert box(area)["height"] <= 0.75 * 900 + 1, "the page area is bounded and scrolls inside"
     # Rendered for the screen's pixel ratio (2), not stretched from a 1x image: twice the CSS width, or
     # as many pixels as the budget allows (4 megapixels).
+    sharper = "image => image.complete && image.naturalWidth / image.getBoundingClientRect().width > 1.5"
+    page.wait_for_function(sharper, arg=image.element_handle(), timeout=WAIT_MS)
     ratio, pixels = image.evaluate("image => [image.naturalWidth / image.getBoundingClientRect().width,"
                                    " image.naturalWidth * image.naturalHeight]")
     assert ratio >= 1.9 or (ratio > 1.5 and pixels >= 0.97 * PreviewLimits().page_pixels)
@@ -164,9 +166,15 @@ def test_keys_turn_pages_when_the_viewer_has_focus(page):
     expect(label).to_have_text("page 1 of 3", timeout=WAIT_MS)
     page.keyboard.press("PageDown")
     expect(label).to_have_text("page 2 of 3", timeout=WAIT_MS)
-    shown.locator(".cocalc-pdf-page-input input").fill("3")
-    shown.locator(".cocalc-pdf-page-input input").press("Enter")
+    # ArrowDown turns the page and does not also move JupyterLab's cell selection (command mode).
+    active_cell = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+    selected = page.evaluate(active_cell)
+    page.keyboard.press("ArrowDown")
     expect(label).to_have_text("page 3 of 3", timeout=WAIT_MS)
+    assert page.evaluate(active_cell) == selected
+    shown.locator(".cocalc-pdf-page-input input").fill("1")
+    shown.locator(".cocalc-pdf-page-input input").press("Enter")
+    expect(label).to_have_text("page 1 of 3", timeout=WAIT_MS)
 
 
 def test_a_narrow_window_shows_the_whole_page_and_the_dark_theme(page):
