@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -53,8 +54,9 @@ def without_ipywidgets(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
 
 
-def decoded_png(bundle: dict) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+def inline_png(html: str) -> bytes:
+    """The PNG of the page inside the static HTML's data URI."""
+    return base64.b64decode(re.search(r"data:image/png;base64,([^'\"]+)", html).group(1))
 
 
 def run_notebook(cells: list[str], env: dict, **options) -> nbformat.NotebookNode:
@@ -69,22 +71,34 @@ def outputs_of(notebook) -> list:
 
 # -- the bundle ------------------------------------------------------------------------------------------------
 
-def test_the_display_carries_page_one_as_png_html_and_text_next_to_the_widget_view(two_pages):
+def test_the_display_carries_page_one_once_inside_html_next_to_the_widget_view(two_pages):
     bundle = latex_display_bundle(two_pages, dpi=72)
-    assert set(bundle) == {WIDGET_VIEW, "image/png", "text/html", "text/plain"}
+    assert set(bundle) == {WIDGET_VIEW, "text/html", "text/plain"}, "no second copy as image/png"
     width, height = pypdfium2.PdfDocument(two_pages.pdf)[0].get_size()  # points: 72 dpi is 1:1
-    assert decoded_png(bundle).size == (pytest.approx(width, abs=1), pytest.approx(height, abs=1))
-    assert base64.b64decode(bundle["image/png"]) == PdfViewer(two_pages, dpi=72).page_png(1)
-    assert f"data:image/png;base64,{bundle['image/png']}" in bundle["text/html"]
-    assert "page 1 of 2" in bundle["text/html"] and two_pages.url in bundle["text/html"]
+    png = inline_png(bundle["text/html"])
+    assert Image.open(io.BytesIO(png)).size == (pytest.approx(width, abs=1), pytest.approx(height, abs=1))
+    same_page = Image.open(io.BytesIO(PdfViewer(two_pages, dpi=72).page_png(1)))
+    assert Image.open(io.BytesIO(png)).tobytes() == same_page.tobytes()
+    assert bundle["text/html"].count("data:image/png") == 1
+    blob_uuid = two_pages.url.rsplit("uuid=", 1)[1]
+    assert "page 1 of 2" in bundle["text/html"] and f"/blobs/document.pdf?uuid={blob_uuid}" in bundle["text/html"]
     assert bundle["text/plain"].startswith("compiled in") and "2 pages" in bundle["text/plain"]
+
+
+def test_the_static_html_keeps_errors_not_the_log_and_says_the_link_may_have_expired(module_session):
+    failed = module_session.latex("\\documentclass{article}\n\\begin{document}\nSome text \\nosuchmacro\n\\end{document}\n")
+    html = PdfViewer(failed, document="\\title{Lab notes}").static_bundle()["text/html"]
+    assert "Undefined control sequence" in html and "Latexmk" not in html and "cocalc-tex-log" not in html
+    assert html.index("1 error") < html.index("data:image/png"), "the errors come before the page"
+    assert "CoCalc keeps this PDF for 1 day" in html and "may have expired" in html
+    assert "download='Lab notes.pdf'" in html
 
 
 def test_without_ipywidgets_a_viewer_shows_the_static_bundle(without_ipywidgets, two_pages):
     viewer = PdfViewer(two_pages)
     bundle = viewer._repr_mimebundle_()
-    assert set(bundle) == {"image/png", "text/html", "text/plain"}
-    assert "page 1 of 2" in bundle["text/html"]
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert "page 1 of 2" in bundle["text/html"] and inline_png(bundle["text/html"]).startswith(b"\x89PNG")
     with pytest.raises(ImportError):
         viewer.widget
 
@@ -131,7 +145,7 @@ def test_a_kernel_without_ipywidgets_shows_page_one_and_no_error(kernel_env):
     assert not [o for o in outputs if o.output_type == "error"]
     viewer, panel = outputs[-2], outputs[-1]
     assert WIDGET_VIEW not in viewer.data and WIDGET_VIEW not in panel.data
-    assert Image.open(io.BytesIO(base64.b64decode(viewer.data["image/png"]))).size[0] > 0
+    assert Image.open(io.BytesIO(inline_png(viewer.data["text/html"]))).size[0] > 0
     assert "page 1 of 2" in viewer.data["text/html"] and "cocalc-state-badge" in panel.data["text/html"]
 
 
@@ -198,3 +212,59 @@ def test_rerunning_a_cell_closes_what_its_earlier_run_showed(kernel_env):
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+# -- what a saved notebook weighs ------------------------------------------------------------------------------
+
+# A short article (title, abstract, a section, an equation; the issue's "one-page article", 80-176 KB
+# saved before) and 50 pages of dense text made by a TeX loop, so the cell's source stays small.
+ONE_PAGE_ARTICLE = r"""\documentclass{article}
+\title{Inline previews}
+\author{A. Notebook}
+\begin{document}
+\maketitle
+\begin{abstract}
+We compile a short article in a CoCalc project and look at it in the notebook.
+\end{abstract}
+\section{Introduction}
+The viewer shows each page of the PDF inline, so that a reader can check equations, figures and
+references without leaving the notebook.
+\begin{equation}
+  e^{i\pi} + 1 = 0
+\end{equation}
+\end{document}
+"""
+FIFTY_PAGE_ARTICLE = r"""\documentclass{article}
+\newcount\pagesleft \pagesleft=50
+\newcommand\sentence{The viewer renders each page of the compiled document in the kernel and shows it
+inline, so that a reader can check equations, figures and references without leaving the notebook. }
+\newcommand\paragraphs{\sentence\sentence\sentence\sentence\sentence\par}
+\begin{document}
+\loop \section{Part \the\pagesleft} \paragraphs\paragraphs\paragraphs
+\newpage \advance\pagesleft by -1 \ifnum\pagesleft>0 \repeat
+\end{document}
+"""
+
+
+def saved_latex_notebook(document: str, env: dict) -> tuple[nbformat.NotebookNode, int]:
+    """A notebook with one %%cocalc_latex cell, run and saved with its widget state as nbclient does."""
+    notebook = run_notebook(["%load_ext cocalc_magics", f"%%cocalc_latex\n{document}"], env,
+                            store_widget_state=True)
+    assert not [o for o in outputs_of(notebook) if o.output_type == "error"]
+    return notebook, len(nbformat.writes(notebook).encode())
+
+
+@pytest.mark.parametrize(("document", "pages", "budget"), [(ONE_PAGE_ARTICLE, 1, 60_000),
+                                                           (FIFTY_PAGE_ARTICLE, 50, 200_000)])
+def test_a_saved_notebook_keeps_page_one_once_per_part_within_its_budget(kernel_env, document, pages, budget):
+    notebook, size = saved_latex_notebook(document, kernel_env)
+    print(f"saved notebook with a {pages}-page document: {size:,} bytes")
+    shown = [o for o in outputs_of(notebook) if WIDGET_VIEW in o.get("data", {})][-1].data
+    assert f"page 1 of {pages}" in shown["text/html"] and "image/png" not in shown
+    assert shown["text/html"].count("data:image/png") == 1 and "cocalc-tex-log" not in shown["text/html"]
+    state = notebook.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    buffers = [buffer for model in state.values() for buffer in model.get("buffers", [])]
+    assert len(buffers) == 1, "the widget state holds the page on screen once"
+    page = Image.open(io.BytesIO(base64.b64decode(buffers[0]["data"])))
+    assert page.mode == "L", "a page without colour is saved in grayscale"
+    assert size <= budget

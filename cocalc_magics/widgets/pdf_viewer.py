@@ -1,46 +1,66 @@
 """The inline viewer of a compiled PDF: one page at a time, rendered in the kernel on demand.
 
 The PDF is fetched from the result's blob URL when the viewer is first displayed. A page is rendered
-(pypdfium2 -> PNG) the first time it is shown at a zoom level and cached kernel-side, so a 50-page
-document shows page 1 without rendering the others, and going back to a page does not render it again.
+(pypdfium2 -> PNG) the first time it is shown at a scale and cached kernel-side, so a 50-page document
+shows page 1 without rendering the others; the next page is rendered ahead in a thread.
 
-Widget state (what a saved notebook keeps): the PNG of the page on screen, as the Image widget's value,
-and about twenty small models (toolbar, summary line, errors); for a two-page article at 100 dpi about
-28 KB, of which 10 KB is the page. Not kept: the PDF (the download link points at the blob URL, which
-needs no key), the other pages (their PNGs stay in the kernel), and the log until its panel is opened.
-Next to the widget view, a display carries page 1 once more as ``image/png`` and inside ``text/html``,
-for static exports.
+Fitting the notebook: by default the page fills the output's width (``fit="width"``); "fit page" shows
+the whole page in the page area, and the zoom buttons give fixed sizes. The page area has a bounded
+height and scrolls inside, so the toolbar stays in view, and a failed compile lists its errors above it.
+A small front-end helper (``pdf_frontend.py``) reports the area's width and the screen's pixel ratio,
+so pages are rendered for the screen within the pixel budget (``rendering.PreviewLimits``), and turns
+keys into page turns. Re-running a cell shows the page, zoom and fit it showed before.
+
+Saved notebook: the widget state holds the PNG of the page on screen (grayscale when the page has no
+colour) and about thirty small models; the static parts hold page 1 once, inside ``text/html``, with
+the errors but not the log (which stays in the kernel and fills its panel when opened).
 """
 
 from __future__ import annotations
 
 import base64
+import math
 
 from ..client import one_line
 from ..models import LatexResult
 from . import static
-from .base import SharedParts, WidgetView
+from .base import SharedParts, WidgetView, current_execution
+from .pdf_frontend import Screen, build_frontend, keep_view, kept_view
 from .rendering import PdfPages, PreviewLimitError, PreviewLimits
 
 DEFAULT_DPI = 100
 ZOOM_LEVELS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
+FIT_WIDTH, FIT_PAGE = "width", "page"
+# The page area's height, and the share of the window a fitted page may take (the rest is the toolbar
+# and the notebook's own chrome).
+PAGE_AREA_HEIGHT, FIT_PAGE_SHARE = "75vh", 0.73
+FIT_WIDTH_CSS = "calc(100% - 6px)"
+# Fitted pages are rendered at widths in steps of this many pixels, so resizing a window by a few
+# pixels reuses the rendered pages.
+RENDER_WIDTH_STEP = 32
 # The whole log of any ordinary compile; only a runaway one is cut (from the front) before it lands in
 # the widget state.
 LOG_LIMIT = 1_000_000
+KEY_ACTIONS = ("previous", "next", "first", "last")
 
 
 class PdfViewer(WidgetView):
-    """Previous / next, "page x of N", zoom, a download link, the compile summary, errors and log.
+    """Previous / next, a page box, zoom and fit, a download link, the summary, errors, warnings and log.
 
     ``source`` is a :class:`LatexResult` (its PDF is fetched from the blob URL on first display) or the
-    bytes of a PDF. ``dpi`` is the resolution at 100 % zoom. ``limits`` bound what is rendered (see
+    bytes of a PDF. ``dpi`` is the resolution at 100 % zoom. ``fit`` is ``"width"`` (default), ``"page"``
+    or None (``zoom`` sets the size); a ``page``, ``zoom`` or ``fit`` given wins over what the cell showed
+    last. ``cropped`` cuts each page to its content: the magic passes it for a fragment it wrapped in a
+    document, so a formula previews as a formula. ``name`` (else ``document``'s first ``\\title{}``, else
+    ``document.pdf``) is the downloaded file's name. ``limits`` bound what is rendered (see
     :class:`PreviewLimits`); a page rendered smaller than asked is said so under the summary (``notice``).
-    The widget's parts (``next_button``,
-    ``page_label``, ``image`` ...) exist once ``widget`` has been built, on first display or access.
+    The widget's parts (``next_button``, ``page_input``, ``image`` ...) exist once ``widget`` is built.
     """
 
-    def __init__(self, source: LatexResult | bytes, dpi: float = DEFAULT_DPI, *, page: int = 1, zoom: float = 1.0,
-                 limits: PreviewLimits | None = None):
+    def __init__(self, source: LatexResult | bytes, dpi: float = DEFAULT_DPI, *, page: int | None = None,
+                 zoom: float | None = None, fit: str | None = "", limits: PreviewLimits | None = None,
+                 cropped: bool = False, name: str | None = None, document: str | None = None,
+                 cell_id: str | None = ""):
         if isinstance(source, LatexResult):
             self.result, self._pdf = source, None
         elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -50,21 +70,32 @@ class PdfViewer(WidgetView):
         if dpi <= 0:
             raise ValueError(f"dpi must be positive, not {dpi!r}")
         self.dpi = float(dpi)
-        self.page = page
-        self.zoom = _check_zoom(zoom)
+        self.cropped = bool(cropped)
+        self.cell_id = current_execution()[0] if cell_id == "" else cell_id
+        kept = kept_view(self.cell_id)
+        # What the cell showed last, unless told otherwise; a cropped fragment is shown at its size.
+        default_fit = None if cropped or zoom is not None else kept.get("fit", FIT_WIDTH)
+        self.fit = _check_fit(default_fit if fit == "" else fit)
+        self.zoom = _check_zoom(zoom if zoom is not None else kept.get("zoom", 1.0))
+        self.page = page if page is not None else kept.get("page", 1)
+        self._page_was_kept = page is None and "page" in kept
+        self.file_name = static.pdf_file_name(name, document)
         self.limits = limits or PreviewLimits()
+        self.screen = Screen()
         self.problem: str | None = None
         self.notice: str | None = None
         self._pages: PdfPages | None = None
         self._opened = False
         # The widget's parts, set when the widget is built.
-        self.summary = self.page_label = self.zoom_label = self.image = self.download_link = None
+        self.summary = self.page_label = self.page_input = self.zoom_label = self.image = self.download_link = None
         self.previous_button = self.next_button = self.zoom_out_button = self.zoom_in_button = None
-        self.details = self.errors_html = self.log_html = None
+        self.fit_button = self.frontend = self.page_area = None
+        self.errors_part = self.warnings_part = self.log_part = self.errors_html = self.log_html = None
 
     def __repr__(self) -> str:
         source = self.result.path if self.result is not None else f"{len(self._pdf):,} bytes of PDF"
-        return f"<PdfViewer {source}, page {self.page}, zoom {self.zoom:.0%}>"
+        size = f"fit {self.fit}" if self.fit else f"zoom {self.zoom:.0%}"
+        return f"<PdfViewer {source}, page {self.page}, {size}>"
 
     # -- the document ----------------------------------------------------------------------------------------
 
@@ -76,7 +107,7 @@ class PdfViewer(WidgetView):
             try:
                 data = self._pdf if self.result is None else self.result.pdf
                 if data:
-                    self._pages = PdfPages(data, limits=self.limits)
+                    self._pages = PdfPages(data, limits=self.limits, crop=self.cropped)
             except PreviewLimitError as error:
                 self.problem = str(error)
             except ImportError:
@@ -84,7 +115,10 @@ class PdfViewer(WidgetView):
             except Exception as error:  # a fetch or a broken PDF is shown in the viewer, as one line
                 self.problem = f"the PDF could not be shown: {type(error).__name__}: {one_line(str(error), 160)}"
             if self._pages is not None:
-                self.page = min(max(1, self.page), self._pages.count)
+                # A kept page that the new PDF no longer has: start again at page 1.
+                if self._page_was_kept and self.page > self._pages.count:
+                    self.page = 1
+                self.page = min(max(1, int(self.page)), self._pages.count)
         return self._pages
 
     @property
@@ -93,26 +127,46 @@ class PdfViewer(WidgetView):
 
     @property
     def renders(self) -> int:
-        """How many page renders were done (a page shown again at the same zoom is not rendered again)."""
+        """How many page renders were done (a page shown again at the same scale is not rendered again)."""
         return self.pages.renders if self.pages is not None else 0
 
-    def page_png(self, page: int | None = None, zoom: float | None = None) -> bytes | None:
-        """PNG bytes of a page (default: the current one) at a zoom (default: the current one); a page
+    def page_png(self, page: int | None = None, zoom: float | None = None, *, smallest: bool = False) -> bytes | None:
+        """PNG bytes of a page (default: the current one) at a zoom (default: as on screen now); a page
         rendered smaller than asked (see :class:`PreviewLimits`) is said so in ``notice``."""
         if self.pages is None or self.pages.count == 0:
             return None
         page = self.page if page is None else page
-        rendered = self.pages.rendered(page, self._scale(self.zoom if zoom is None else zoom))
-        self.notice = _notice(self.pages, page, rendered)
+        scale = self.render_scale(page) if zoom is None else self._zoom_scale(zoom)
+        rendered = self.pages.rendered(page, scale, smallest=smallest)
+        self.notice = _notice(self.pages, page, rendered, self.screen.dpr if zoom is None else 1.0)
         return rendered.png
 
-    def _scale(self, zoom: float) -> float:
+    def _zoom_scale(self, zoom: float) -> float:
         return self.dpi / 72 * zoom
 
-    def _rendered_or_reported(self, page: int, zoom: float) -> bytes | None:
+    def css_scale(self, page: int) -> float:
+        """CSS pixels per point at which ``page`` is shown now."""
+        width, height = self.pages.page_size(page)
+        if self.fit is None or self.cropped or self.screen.width is None:
+            return self._zoom_scale(self.zoom)
+        by_width = self.screen.width / max(width, 1.0)
+        if self.fit == FIT_WIDTH:
+            return by_width
+        return min(by_width, self.screen.height * FIT_PAGE_SHARE / max(height, 1.0))
+
+    def render_scale(self, page: int) -> float:
+        """The scale ``page`` is rendered at now: its CSS size times the screen's pixel ratio; a fitted page's
+        width is rounded up to a step so that small resizes reuse what was rendered."""
+        scale = self.css_scale(page) * self.screen.dpr
+        if self.screen.width is None or (self.fit is None and self.screen.dpr == 1.0):
+            return scale
+        width = self.pages.page_size(page)[0]
+        return math.ceil(width * scale / RENDER_WIDTH_STEP) * RENDER_WIDTH_STEP / max(width, 1.0)
+
+    def _rendered_or_reported(self, page: int, zoom: float | None = None, smallest: bool = False) -> bytes | None:
         """A page's PNG, or None with the reason in the summary line: a display must not raise."""
         try:
-            png = self.page_png(page, zoom)
+            png = self.page_png(page, zoom, smallest=smallest)
         except Exception as error:
             self.problem = f"page {page} could not be rendered: {type(error).__name__}: {one_line(str(error), 160)}"
             self.notice, png = _notice(self.pages, page, None), None
@@ -124,7 +178,7 @@ class PdfViewer(WidgetView):
         count = self.page_count if self.pages is not None else None
         return static.summary_html(self.result, count, self.problem, self.notice)
 
-    # -- navigation and zoom (what the buttons call) ---------------------------------------------------------
+    # -- navigation, zoom and fit (what the buttons and keys call) -------------------------------------------
 
     def show_page(self, page: int) -> None:
         if self.page_count:
@@ -138,28 +192,57 @@ class PdfViewer(WidgetView):
         self.show_page(self.page - 1)
 
     def set_zoom(self, zoom: float) -> None:
-        self.zoom = _check_zoom(zoom)
+        self.zoom, self.fit = _check_zoom(zoom), None
         self._update()
 
+    def set_fit(self, fit: str | None) -> None:
+        self.fit = _check_fit(fit)
+        self._update()
+
+    def toggle_fit(self) -> None:
+        self.set_fit(FIT_PAGE if self.fit == FIT_WIDTH else FIT_WIDTH)
+
+    def _shown_zoom(self) -> float:
+        """The zoom the page is shown at now, fitted or not (what zooming in or out starts from)."""
+        if self.fit is None or not self.page_count:
+            return self.zoom
+        return self.css_scale(self.page) / self._zoom_scale(1.0)
+
     def zoom_in(self) -> None:
-        self.set_zoom(next((level for level in ZOOM_LEVELS if level > self.zoom + 1e-9), self.zoom))
+        shown = self._shown_zoom()
+        self.set_zoom(next((level for level in ZOOM_LEVELS if level > shown + 1e-9), ZOOM_LEVELS[-1]))
 
     def zoom_out(self) -> None:
-        self.set_zoom(next((level for level in reversed(ZOOM_LEVELS) if level < self.zoom - 1e-9), self.zoom))
+        shown = self._shown_zoom()
+        self.set_zoom(next((level for level in reversed(ZOOM_LEVELS) if level < shown - 1e-9), ZOOM_LEVELS[0]))
+
+    def _on_frontend_message(self, content: dict) -> None:
+        """A message of the front-end helper: the page area's size, or a key pressed in the viewer."""
+        if content.get("event") == "size":
+            screen = Screen.reported(content)
+            if screen is not None and screen != self.screen:
+                self.screen = screen
+                self._update()
+        elif content.get("event") == "key" and content.get("action") in KEY_ACTIONS:
+            action = content["action"]
+            if action == "previous":
+                self.previous_page()
+            elif action == "next":
+                self.next_page()
+            else:
+                self.show_page(1 if action == "first" else self.page_count)
 
     # -- what is shown ---------------------------------------------------------------------------------------
 
     def static_bundle(self) -> dict:
-        """Page 1 as ``image/png`` and inside ``text/html``, plus ``text/plain``: the static export's view."""
+        """Page 1 inside ``text/html`` (once: no separate ``image/png``), plus ``text/plain``."""
         pages = self.pages
         count = pages.count if pages is not None else None
-        png = self._rendered_or_reported(1, 1.0) if count else None
+        png = self._rendered_or_reported(1, 1.0, smallest=True) if count else None
         png_base64 = base64.b64encode(png).decode("ascii") if png else None
-        data = {"text/plain": static.pdf_text(self.result, count, self.problem, self.notice),
-                "text/html": static.pdf_html(self.result, count, png_base64, self.problem, self.notice)}
-        if png_base64:
-            data["image/png"] = png_base64
-        return data
+        return {"text/plain": static.pdf_text(self.result, count, self.problem, self.notice),
+                "text/html": static.pdf_html(self.result, count, png_base64, self.problem, self.notice,
+                                             file_name=self.file_name)}
 
     def _build_widget(self):
         import ipywidgets as w
@@ -167,33 +250,44 @@ class PdfViewer(WidgetView):
         count = self.page_count  # fetches the PDF, or records why it cannot be shown
         parts = SharedParts(w)
         self.summary = self._html(w, parts, self._summary_html())
-        self.previous_button = self._button(w, parts, "Previous", "chevron-left", "previous page", "previous")
-        self.next_button = self._button(w, parts, "Next", "chevron-right", "next page", "next")
+        self.previous_button = self._button(w, parts, "", "chevron-left", "previous page (←, PageUp)", "previous")
+        self.next_button = self._button(w, parts, "", "chevron-right", "next page (→, PageDown)", "next")
         self.zoom_out_button = self._button(w, parts, "", "search-minus", "zoom out", "zoom-out")
         self.zoom_in_button = self._button(w, parts, "", "search-plus", "zoom in", "zoom-in")
+        self.fit_button = self._button(w, parts, "", "arrows-h", "fit width / fit page", "fit")
+        self.page_input = w.BoundedIntText(value=max(self.page, 1), min=1, max=max(count, 1),
+                                           layout=w.Layout(width="4.5em"), tooltip="go to page")
+        self.page_input.add_class("cocalc-pdf-page-input")
         self.page_label = w.Label("", layout=parts.layout(), style=parts.style(w.Label))
         self.page_label.add_class("cocalc-pdf-page-label")
         self.zoom_label = w.Label("", layout=parts.layout(), style=parts.style(w.Label))
+        self.zoom_label.add_class("cocalc-pdf-zoom-label")
         self.previous_button.on_click(lambda _: self.previous_page())
         self.next_button.on_click(lambda _: self.next_page())
         self.zoom_out_button.on_click(lambda _: self.zoom_out())
         self.zoom_in_button.on_click(lambda _: self.zoom_in())
-        self.download_link = self._html(w, parts, static.download_link_html(self.result.url if self.result else None))
-        toolbar = w.HBox([self.previous_button, self.page_label, self.next_button, self.zoom_out_button,
-                          self.zoom_label, self.zoom_in_button, self.download_link],
-                         layout=w.Layout(align_items="center", grid_gap="0.5em"))
-        # max_width "none" and a fixed flex basis keep a zoomed page at its size; the box scrolls instead.
-        self.image = w.Image(format="png", layout=w.Layout(max_width="none", flex="0 0 auto",
-                                                           border="1px solid #ddd"))
+        self.fit_button.on_click(lambda _: self.toggle_fit())
+        self.page_input.observe(lambda change: change["new"] != self.page and self.show_page(change["new"]),
+                                names="value")
+        self.download_link = self._html(w, parts, static.download_link_html(
+            self.result.url if self.result else None, self.file_name))
+        # One layout for the toolbar and the page area (each saved layout model is ~1 KB of the notebook):
+        # the page area has a bounded height and scrolls inside, so the toolbar above it stays in view.
+        shared_layout = w.Layout(align_items="center", grid_gap="0.4em", flex_flow="row wrap", overflow="auto",
+                                 max_height=PAGE_AREA_HEIGHT, display=None if count else "none")
+        toolbar = w.HBox([self.previous_button, self.page_input, self.page_label, self.next_button,
+                          self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button,
+                          self.download_link], layout=shared_layout)
+        toolbar.add_class("cocalc-pdf-toolbar")
+        self.image = w.Image(format="png", layout=w.Layout(flex="0 0 auto", border="1px solid #ddd"))
         self.image.add_class("cocalc-pdf-page")
-        page_box = w.Box([self.image], layout=w.Layout(overflow="auto"))
-        if not count:
-            toolbar.layout.display = page_box.layout.display = "none"
-        children = [self.summary, toolbar, page_box]
-        self.details = self._build_details(w, parts)
-        if self.details is not None:
-            children.append(self.details)
-        viewer = w.VBox(children, layout=parts.layout())
+        self.page_area = w.Box([self.image], layout=shared_layout)
+        self.page_area.add_class("cocalc-pdf-page-box")
+        self.frontend = build_frontend(self._on_frontend_message, parts.layout())
+        self._build_details(w, parts)
+        children = [self.frontend, self.summary, self.errors_part, toolbar, self.page_area, self.warnings_part,
+                    self.log_part]
+        viewer = w.VBox([child for child in children if child is not None], layout=parts.layout())
         viewer.add_class("cocalc-pdf-viewer")
         viewer.observe(lambda change: self.close() if change["new"] is None else None, names="comm")
         self._update()
@@ -210,37 +304,76 @@ class PdfViewer(WidgetView):
         button.add_class(f"cocalc-pdf-{name}")
         return button
 
-    def _build_details(self, w, parts: SharedParts):
-        """The collapsible errors and log; the log is filled in when its section is first opened."""
-        if self.result is None:
-            return None
-        errors = self.result.errors
-        self.errors_html = self._html(w, parts, static.errors_html(errors))
-        self.log_html = self._html(w, parts)
-        details = w.Accordion(children=[self.errors_html, self.log_html],
-                              titles=(static.plural(len(errors), "error") if errors else "no errors", "log"),
-                              selected_index=0 if errors else None, layout=parts.layout())
-        details.add_class("cocalc-pdf-details")
-        details.observe(self._on_details_opened, names="selected_index")
-        return details
+    def _part(self, w, parts: SharedParts, content, title: str, name: str, opened: bool):
+        part = w.Accordion(children=[content], titles=(title,), selected_index=0 if opened else None,
+                           layout=parts.layout())
+        part.add_class(f"cocalc-pdf-{name}")
+        return part
 
-    def _on_details_opened(self, change) -> None:
-        if change["new"] == 1 and not self.log_html.value:
-            self.log_html.value = static.log_html(self.result.log, LOG_LIMIT)
+    def _build_details(self, w, parts: SharedParts) -> None:
+        """Three collapsible parts: the errors (open, above the page), the warnings and the log (filled in
+        when first opened, at the first error)."""
+        if self.result is None:
+            return
+        errors, warnings = self.result.errors, static.result_warnings(self.result)
+        if errors:
+            self.errors_html = self._html(w, parts, static.errors_html(errors))
+            self.errors_part = self._part(w, parts, self.errors_html, static.plural(len(errors), "error"),
+                                          "errors", True)
+        if warnings:
+            self.warnings_part = self._part(w, parts, self._html(w, parts, static.warnings_html(warnings)),
+                                            static.plural(len(warnings), "warning"), "warnings", False)
+        self.log_html = self._html(w, parts)
+        self.log_part = self._part(w, parts, self.log_html, "log", "log", False)
+        self.log_part.observe(self._on_log_opened, names="selected_index")
+
+    def _on_log_opened(self, change) -> None:
+        if change["new"] == 0 and not self.log_html.value:
+            self.log_html.value = static.log_html(self.result.log, LOG_LIMIT, open_at_first_error=True)
 
     def _update(self) -> None:
-        """Show the current page and zoom in the widget (when it has been built)."""
+        """Show the current page, zoom and fit in the widget (when it has been built)."""
         if self.image is None:
             return
         count = self.page_count
         if count:
-            self.image.value = self._rendered_or_reported(self.page, self.zoom) or b""
+            png = self._rendered_or_reported(self.page)
+            self.image.value = png or b""
+            self._size_image()
             self.page_label.value = static.page_label(self.page, count)
+            self.page_input.value = self.page
+            keep_view(self.cell_id, self.page, self.zoom, self.fit)
+            if self.page < count:
+                try:
+                    self.pages.render_ahead(self.page + 1, self.render_scale(self.page + 1))
+                except Exception:  # rendering ahead is only a head start
+                    pass
         self.previous_button.disabled = not count or self.page <= 1
         self.next_button.disabled = not count or self.page >= count
-        self.zoom_label.value = f"{self.zoom:.0%}"
-        self.zoom_out_button.disabled = not count or self.zoom <= ZOOM_LEVELS[0]
-        self.zoom_in_button.disabled = not count or self.zoom >= ZOOM_LEVELS[-1]
+        self.zoom_label.value = f"fit {self.fit}" if self.fit and not self.cropped else f"{self.zoom:.0%}"
+        self.zoom_out_button.disabled = not count or (self.fit is None and self.zoom <= ZOOM_LEVELS[0])
+        self.zoom_in_button.disabled = not count or (self.fit is None and self.zoom >= ZOOM_LEVELS[-1])
+        self.fit_button.disabled = not count or self.cropped
+        self.fit_button.icon = "arrows-v" if self.fit == FIT_WIDTH else "arrows-h"
+        self.fit_button.tooltip = "fit the whole page" if self.fit == FIT_WIDTH else "fit the width"
+
+    def _size_image(self) -> None:
+        """The image's CSS size: the area's width when fitting the width, else the rendered size divided by
+        the pixel ratio (a page scaled down by the pixel budget keeps its size, softer)."""
+        layout = self.image.layout
+        if self.fit == FIT_WIDTH and not self.cropped:
+            # Less the image's 1 px border and 2 px widget margin on each side: a fitted page never scrolls sideways.
+            layout.width, layout.max_width = FIT_WIDTH_CSS, "none"
+            return
+        try:
+            css_width = self.pages.page_size(self.page)[0] * self.css_scale(self.page)
+            if self.cropped:
+                css_width = self.pages.pixel_size(self.page, self.render_scale(self.page))[0] / self.screen.dpr
+        except Exception:
+            return
+        layout.width = f"{max(1, round(css_width))}px"
+        # A fitted or cropped page never overflows the area; a zoomed one scrolls inside it.
+        layout.max_width = "100%" if self.fit or self.cropped else "none"
 
     def _on_close(self) -> None:
         if self._pages is not None:
@@ -249,23 +382,31 @@ class PdfViewer(WidgetView):
         self.problem = self.problem or "this viewer was closed"
 
 
-def latex_display_bundle(result: LatexResult | bytes, dpi: float = DEFAULT_DPI) -> dict:
+def latex_display_bundle(result: LatexResult | bytes, dpi: float = DEFAULT_DPI, **options) -> dict:
     """What ``display()`` of a fresh :class:`PdfViewer` sends: the widget view (when ipywidgets is
-    installed) next to ``image/png`` of page 1, ``text/html`` and ``text/plain``."""
-    return PdfViewer(result, dpi).display_bundle()
+    installed) next to page 1 in ``text/html`` and ``text/plain``. ``options`` go to the viewer."""
+    return PdfViewer(result, dpi, **options).display_bundle()
 
 
-def _notice(pages: PdfPages | None, page: int, rendered) -> str | None:
-    """What the viewer shows less of than the PDF has: pages beyond the limit, a page scaled down."""
+def _notice(pages: PdfPages | None, page: int, rendered, pixel_ratio: float = 1.0) -> str | None:
+    """What the viewer shows less of than the PDF has: pages beyond the limit, a page scaled down below
+    its size on screen (not only below the extra pixels of a HiDPI screen)."""
     notes = []
     if pages is not None and pages.total_count > pages.count:
         notes.append(f"showing the first {pages.count:,} of {pages.total_count:,} pages")
-    if rendered is not None and rendered.scaled_down:
+    on_screen = rendered.requested_scale / pixel_ratio if rendered is not None else 0.0
+    if rendered is not None and rendered.scale < on_screen * 0.999:
         width, height = rendered.size
-        notes.append(f"page {page} is shown at {rendered.scale / rendered.requested_scale:.0%} of the size asked for "
+        notes.append(f"page {page} is shown at {rendered.scale / on_screen:.0%} of the size asked for "
                      f"({width:,} x {height:,} px; pages are rendered within "
                      f"{pages.limits.page_pixels / 1e6:g} megapixels)")
     return "; ".join(notes) or None
+
+
+def _check_fit(fit: str | None) -> str | None:
+    if fit not in (FIT_WIDTH, FIT_PAGE, None):
+        raise ValueError(f"fit must be {FIT_WIDTH!r}, {FIT_PAGE!r} or None, not {fit!r}")
+    return fit
 
 
 def _check_zoom(zoom: float) -> float:

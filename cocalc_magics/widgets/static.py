@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 from typing import Iterable
 
 from ..models import LatexResult, Project, ProjectState, TexError
-
-# Enough for any ordinary latexmk run; a runaway log is cut from the front, where the preamble noise is.
-STATIC_LOG_LIMIT = 20_000
 
 # How CoCalc's compute states (util/compute-states.ts) are shown: "opened" is CoCalc's word for stopped.
 _STATE_LABELS = {"opened": "stopped", "closed": "stopped", "archived": "archived"}
@@ -27,6 +25,8 @@ _WARNING = re.compile(r"^(?:(?:LaTeX|Package \S+|Class \S+) Warning: (?P<message
 _SUMMARY_WARNINGS = ("There were undefined references", "There were multiply-defined labels")
 # latexmk runs (pdf)latex several times and each run repeats the warnings: only the last run counts.
 _LATEX_RUN = re.compile(r"^Run number \d+ of rule '[^'\n]*latex[^'\n]*'", re.M)
+# TeX's first error line: "! Undefined control sequence." or, with -file-line-error, "./doc.tex:4: ...".
+_FIRST_ERROR = re.compile(r"^(?:! |\S+\.(?:tex|sty|cls|ltx):\d+: )", re.M)
 
 
 # -- project state ---------------------------------------------------------------------------------------------
@@ -82,9 +82,7 @@ def count_warnings(log: str) -> int:
     """The warnings of the last LaTeX run in a (latexmk) log, not counting TeX's summary warnings."""
     log = log or ""
     runs = list(_LATEX_RUN.finditer(log))
-    last_run = log[runs[-1].end():] if runs else log
-    return sum(1 for match in _WARNING.finditer(last_run)
-               if not (match.group("message") or "").startswith(_SUMMARY_WARNINGS))
+    return len(_warning_lines(log[runs[-1].end():] if runs else log))
 
 
 def plural(count: int, word: str) -> str:
@@ -102,7 +100,7 @@ def compile_summary(result: LatexResult | None, page_count: int | None) -> str:
     elif result is not None and not result.url:
         parts.append("no PDF")
     if result is not None:
-        parts.append(plural(count_warnings(result.log), "warning"))
+        parts.append(plural(len(result_warnings(result)), "warning"))
     return " · ".join(parts)
 
 
@@ -118,11 +116,65 @@ def summary_html(result: LatexResult | None, page_count: int | None, problem: st
     return f"<div class='cocalc-pdf-summary'>{mark} {summary}{problem_html}{notice_html}</div>"
 
 
-def download_link_html(url: str | None) -> str:
+# CoCalc deletes a compile's PDF blob after a day (the latex endpoint stores it with a 1-day TTL).
+BLOB_LIFETIME_NOTE = "CoCalc keeps this PDF for 1 day: in a saved notebook the link may have expired"
+# A link in JupyterLab's light and dark themes alike; the fallback is for front ends without its variables.
+LINK_STYLE = "color:var(--jp-content-link-color,#1976d2);text-decoration:underline;cursor:pointer"
+DEFAULT_PDF_NAME = "document.pdf"
+_TITLE = re.compile(r"\\title\s*(?:\[[^\]]*\])?\s*\{")
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def download_link_html(url: str | None, file_name: str = DEFAULT_PDF_NAME, note: bool = False) -> str:
+    """The link that saves the PDF as ``file_name``; with ``note``, the plain word that it may have expired."""
     # CoCalc blobs are public by uuid and served as attachments: the URL needs (and holds) no key.
     if not url:
         return ""
-    return f"<a href='{html.escape(url)}' target='_blank' rel='noopener' download>download PDF</a>"
+    link = (f"<a class='cocalc-pdf-download' href='{html.escape(named_blob_url(url, file_name))}' "
+            "target='_blank' rel='noopener' "
+            f"download='{html.escape(file_name)}' style='{LINK_STYLE}'>download PDF</a>")
+    if note:
+        link += f" <span class='cocalc-pdf-link-note' style='opacity:0.75'>({BLOB_LIFETIME_NOTE})</span>"
+    return f"<span class='cocalc-pdf-link'>{link}</span>"
+
+
+def named_blob_url(url: str, file_name: str) -> str:
+    """The blob URL with ``file_name`` as its last path part, so the download is saved under that name.
+
+    CoCalc's hub serves ``/blobs/{*splat}`` by the ``uuid`` alone and names the attachment after the last
+    path part (``hub/servers/app/blobs.ts``); a browser ignores the ``download`` attribute of a link to
+    another origin, so the name must be in the URL. Spaces become ``_`` (the path is not decoded).
+    """
+    parts = urllib.parse.urlsplit(url)
+    if "/blobs/" not in parts.path or "uuid=" not in parts.query:
+        return url
+    prefix = parts.path[:parts.path.index("/blobs/") + len("/blobs/")]
+    path = prefix + urllib.parse.quote(file_name.replace(" ", "_"))
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def pdf_file_name(name: str | None = None, document: str | None = None) -> str:
+    """The name a downloaded PDF is saved under: ``name``, else the document's first ``\\title{}``, else
+    ``document.pdf``; reduced to letters, digits, ``.-_`` and spaces, at most 80 characters."""
+    wanted = name or _first_title(document or "")
+    wanted = _UNSAFE_NAME.sub("", wanted or "").strip(" .")[:80].strip(" .")
+    if not wanted:
+        return DEFAULT_PDF_NAME
+    return wanted if wanted.lower().endswith(".pdf") else f"{wanted}.pdf"
+
+
+def _first_title(document: str) -> str:
+    """The text of the first ``\\title{...}`` (balanced braces, TeX commands and braces dropped)."""
+    match = _TITLE.search(document)
+    if match is None:
+        return ""
+    depth, end = 1, match.end()
+    while end < len(document) and depth:
+        depth += {"{": 1, "}": -1}.get(document[end], 0)
+        end += 1
+    title = document[match.end():end - 1]
+    title = re.sub(r"\\\\|\\(?:thanks|footnote)\s*\{[^{}]*\}|\\[A-Za-z]+\*?|[{}~$^_]", " ", title)
+    return " ".join(title.split())
 
 
 def errors_html(errors: list[TexError]) -> str:
@@ -132,11 +184,49 @@ def errors_html(errors: list[TexError]) -> str:
     return f"<ul class='cocalc-tex-errors' style='margin:0'>{items}</ul>"
 
 
-def log_html(log: str, limit: int | None = None) -> str:
+def log_html(log: str, limit: int | None = None, open_at_first_error: bool = False) -> str:
+    """The log in a scrolling ``<pre>``; with ``open_at_first_error`` the lines before TeX's first error
+    are folded into a ``<details>`` above it, so the log opens at the error."""
     if limit is not None and len(log) > limit:
         log = f"… (first {len(log) - limit:,} characters left out)\n" + log[-limit:]
-    return ("<pre class='cocalc-tex-log' style='max-height:30em;overflow:auto;font-size:0.85em;margin:0'>"
-            f"{html.escape(log or '(empty log)')}</pre>")
+    before = ""
+    first_error = _FIRST_ERROR.search(log) if open_at_first_error else None
+    if first_error is not None and first_error.start() > 0:
+        earlier, log = log[:first_error.start()], log[first_error.start():]
+        before = (f"<details class='cocalc-tex-log-before'><summary>{plural(earlier.count(chr(10)), 'line')} "
+                  f"before the first error</summary><pre style='margin:0'>{html.escape(earlier)}</pre></details>")
+    return ("<div class='cocalc-tex-log' style='max-height:30em;overflow:auto;font-size:0.85em'>"
+            f"{before}<pre style='margin:0'>{html.escape(log or '(empty log)')}</pre></div>")
+
+
+def result_warnings(result: LatexResult | None) -> list[str]:
+    """The compile's warnings, one line each: ``result.warnings`` when the result has them, else the
+    warning lines of the last LaTeX run in the log."""
+    if result is None:
+        return []
+    warnings = getattr(result, "warnings", None)
+    if warnings is not None:
+        return [str(warning) for warning in warnings]
+    log = result.log or ""
+    runs = list(_LATEX_RUN.finditer(log))
+    return _warning_lines(log[runs[-1].end():] if runs else log)
+
+
+def _warning_lines(log: str) -> list[str]:
+    lines = []
+    for match in _WARNING.finditer(log):
+        if (match.group("message") or "").startswith(_SUMMARY_WARNINGS):
+            continue
+        end = log.find("\n", match.start())
+        lines.append(log[match.start():end if end >= 0 else len(log)])
+    return lines
+
+
+def warnings_html(warnings: list[str]) -> str:
+    if not warnings:
+        return "<i>no warnings</i>"
+    items = "".join(f"<li><code>{html.escape(warning)}</code></li>" for warning in warnings)
+    return f"<ul class='cocalc-tex-warnings' style='margin:0'>{items}</ul>"
 
 
 def page_label(page: int, page_count: int) -> str:
@@ -144,20 +234,19 @@ def page_label(page: int, page_count: int) -> str:
 
 
 def pdf_html(result: LatexResult | None, page_count: int | None, png_base64: str | None,
-             problem: str | None = None, notice: str | None = None) -> str:
-    """Summary, page 1 as an inline image, the download link, and the errors and log in <details>."""
+             problem: str | None = None, notice: str | None = None, *, file_name: str = DEFAULT_PDF_NAME) -> str:
+    """What a saved notebook shows without widgets: the summary, the errors, page 1 as an inline image and
+    the download link with the word that it may have expired. No log: it stays in the kernel."""
     parts = [summary_html(result, page_count, problem, notice)]
+    if result is not None and result.errors:
+        parts.append(f"<details open><summary>{plural(len(result.errors), 'error')}</summary>"
+                     f"{errors_html(result.errors)}</details>")
     if png_base64 and page_count:
         parts.append(f"<div><img src='data:image/png;base64,{png_base64}' alt='{page_label(1, page_count)}' "
                      "style='max-width:100%;border:1px solid #ddd'></div>")
         parts.append(f"<div>{page_label(1, page_count)}</div>")
     if result is not None:
-        parts.append(download_link_html(result.url))
-        if result.errors:
-            parts.append(f"<details open><summary>{plural(len(result.errors), 'error')}</summary>"
-                         f"{errors_html(result.errors)}</details>")
-        if result.log:
-            parts.append(f"<details><summary>log</summary>{log_html(result.log, STATIC_LOG_LIMIT)}</details>")
+        parts.append(download_link_html(result.url, file_name, note=True))
     return f"<div class='cocalc-pdf-static'>{''.join(parts)}</div>"
 
 
@@ -168,5 +257,5 @@ def pdf_text(result: LatexResult | None, page_count: int | None, problem: str | 
     if result is not None:
         lines.extend(str(error) for error in result.errors)
         if result.url:
-            lines.append(f"PDF: {result.url}")
+            lines.append(f"PDF: {result.url} ({BLOB_LIFETIME_NOTE})")
     return "\n".join(lines)
