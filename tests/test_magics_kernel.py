@@ -28,7 +28,8 @@ def test_a_notebook_keeps_one_output_per_magic(emulator, tmp_path, monkeypatch):
     assert outputs[0] == []
     [latex] = outputs[1]
     assert "compiled in " in latex["data"]["text/html"] and "1 page" in latex["data"]["text/html"]
-    assert "data:image/png;base64," in latex["data"]["text/html"] and "image/png" in latex["data"]
+    assert "data:image/png;base64," in latex["data"]["text/html"]
+    assert "image/png" not in latex["data"], "page 1 is saved once, inside the static HTML"
     assert "application/vnd.jupyter.widget-view+json" in latex["data"], "the PDF viewer widget"
     [started] = outputs[2]
     assert started["data"]["text/plain"].startswith("Project 'Emulator project' is running after ")
