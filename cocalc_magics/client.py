@@ -421,10 +421,12 @@ class CoCalcClient(_KeyHolder):
                 timeout=(connect, read), allow_redirects=False, verify=self.verify, stream=True),
             what="upload", server=self.host, retry=False, timeout=timeout or self.timeout,
             limit=MAX_ERROR_PAGE_BYTES)
+        # Express's res.send(text) labels plain text as text/html: a body with no markup is the reason itself.
+        reason = self.server_text(answer.text) if "<" not in answer.text and answer.text.strip() else \
+            self._reason(answer)
         if answer.status == UPLOAD_NOT_SIGNED_IN:
-            raise AuthenticationError(f"upload: {self._reason(answer)} (check the API key)", "upload")
+            raise AuthenticationError(f"upload: {reason} (check the API key)", "upload")
         if answer.status == 500:
-            reason = self._reason(answer)
             if reason == "upload failed":
                 # upload.ts's catch-all before the project is asked: not a collaborator, or a bad path.
                 raise PermissionDeniedError(
@@ -432,11 +434,10 @@ class CoCalcClient(_KeyHolder):
                     f"{one_line(repr(directory), 80)} was refused)", "upload")
             raise APIError(f"upload: {reason}", "upload")
         if answer.status != 200:
-            raise HTTPStatusError(f"upload: HTTP {answer.status}: {self._reason(answer)}", answer.status)
+            raise HTTPStatusError(f"upload: HTTP {answer.status}: {reason}", answer.status)
         reply = _decode_json(answer.body)
         if not (isinstance(reply, dict) and reply.get("status") == "ok"):
-            raise HTTPStatusError("upload: the server answered 200 without CoCalc's status ok: "
-                                  f"{self._reason(answer)}", 200)
+            raise HTTPStatusError(f"upload: the server answered 200 without CoCalc's status ok: {reason}", 200)
 
 
 _NOT_JSON = object()

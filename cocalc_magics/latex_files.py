@@ -151,7 +151,9 @@ def find_local_files(source: str, base: Path, extra: Iterable[str] = ()) -> Docu
                         name = posixpath.join(folder, name)
                     local = _resolve(kind, name, base, graphics_dirs)
                     if local is None:
-                        missing = MissingFile(name, tuple(_candidates(kind, name, graphics_dirs)))
+                        candidates = tuple(_candidates(kind, name, graphics_dirs))
+                        # Named as TeX would look for it when there is one choice (refs -> refs.bib).
+                        missing = MissingFile(candidates[0] if len(candidates) == 1 else name, candidates)
                         if kind in _MUST_EXIST and missing not in found.missing:
                             found.missing.append(missing)
                         continue
