@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from emulator_process import corrupted_key
 from PIL import Image
 
 from cocalc_magics import AuthenticationError, CoCalcSession, RequestTooLargeError
 from cocalc_magics import latex_files as lf
 from cocalc_magics.client import MAX_UPLOAD_BYTES
 from cocalc_magics.errors import PermissionDeniedError
-from emulator_process import corrupted_key
 
 REPORT = r"""\documentclass{article}
 \usepackage{graphicx}
