@@ -22,6 +22,7 @@ import json
 import os
 import posixpath
 import re
+import shlex
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -221,6 +222,34 @@ def stable_directory(cell_identity: str) -> str:
     or a ``--name``): latexmk finds its .aux there and runs pdflatex once when the references did not change."""
     digest = hashlib.sha256(cell_identity.encode("utf-8", "surrogateescape")).hexdigest()[:12]
     return f"{STABLE_ROOT}/{digest}"
+
+
+# Files whose change means another pass is needed: latexmk reruns exactly when one of them changed in a pass.
+_PASS_STATE_SUFFIXES = ("aux", "toc", "lof", "lot", "out", "nav", "snm", "idx", "bcf")
+
+
+def stable_rerun_command(main_file: str, full_command: str) -> str:
+    """A compile command for a stable directory: one pdflatex pass when that is all the document needs.
+
+    latexmk costs a Perl start and its bookkeeping on every run (about as much as a pdflatex pass of a short
+    document). When the directory already has the ``.aux`` of an earlier compile, pdflatex runs once; if the
+    files a rerun depends on (``.aux``, ``.toc``, ...) come out byte-identical and no ``.bib`` is newer than the
+    ``.bbl``, the document has converged, as latexmk would have concluded. Otherwise ``full_command`` (CoCalc's
+    latexmk) runs and does what is left: more passes, bibtex. The last command's status is the command's.
+    """
+    stem = main_file.removesuffix(".tex")
+    quoted_stem, quoted_main = shlex.quote(stem), shlex.quote(main_file)
+    state = " ".join(f"{quoted_stem}.{suffix}" for suffix in _PASS_STATE_SUFFIXES)
+    return (
+        f"if [ -f {quoted_stem}.aux ]; then "
+        f"before=$(cat {state} 2>/dev/null | md5sum); "
+        f"pdflatex -interaction=nonstopmode -file-line-error -recorder {quoted_main}; status=$?; "
+        f"after=$(cat {state} 2>/dev/null | md5sum); "
+        f"newer_bib=$(find . -maxdepth 3 -name '*.bib' -newer {quoted_stem}.bbl 2>/dev/null | head -1); "
+        f"if [ -f {quoted_stem}.bbl ] || ! grep -q '^\\\\bibdata' {quoted_stem}.aux; then :; else newer_bib=yes; fi; "
+        f'if [ "$before" = "$after" ] && [ -z "$newer_bib" ]; then (exit $status); else {full_command}; fi; '
+        f"else {full_command}; fi"
+    )
 
 
 # -- sending ---------------------------------------------------------------------------------------------------------

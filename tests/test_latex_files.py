@@ -18,6 +18,7 @@ from cocalc_magics import AuthenticationError, CoCalcSession, RequestTooLargeErr
 from cocalc_magics import latex_files as lf
 from cocalc_magics.client import MAX_UPLOAD_BYTES
 from cocalc_magics.errors import PermissionDeniedError
+from cocalc_magics.latex import DEFAULT_LATEX_COMMAND
 
 REPORT = r"""\documentclass{article}
 \usepackage{graphicx}
@@ -279,3 +280,34 @@ def test_an_edited_rerun_in_the_stable_directory_runs_pdflatex_once(session):
     assert pdflatex_runs(first) == 2 and pdflatex_runs(in_tmp) == 2  # no .aux yet: latexmk runs it again
     assert pdflatex_runs(edited) == 1
     assert "See 1." in pdf_text(edited.pdf)
+
+
+def compile_in(session, directory: str, document: str):
+    command = lf.stable_rerun_command("cell.tex", f"{DEFAULT_LATEX_COMMAND} -file-line-error cell.tex")
+    result = session.latex(document, path=f"{directory}/cell.tex", command=command, report_errors=True)
+    return result, pdf_text(result.pdf), ("latexmk" if "Latexmk:" in result.log else "one pass")
+
+
+def test_the_stable_rerun_command_runs_one_pass_unless_the_document_needs_more(session):
+    """One pdflatex pass for an edit of the text; latexmk (more passes, bibtex) when a table of contents,
+    the citations or the .bib change, so the PDF is always the converged one."""
+    directory = cell_directory()
+    session.write_text_file(f"{directory}/refs.bib", "@misc{a, title={Alpha}}\n@misc{b, title={Beta}}\n")
+    document = ("\\documentclass{article}\\begin{document}\\tableofcontents\\section{%s}\\label{s}See \\ref{s} %s."
+                "\\bibliographystyle{plain}\\bibliography{refs}\\end{document}\n")
+    steps = [
+        (("Intro", "\\cite{a}"), "latexmk", "1 Intro 1 1 Intro See 1 [1]. References [1] Alpha."),
+        (("Intro", "\\cite{a} edited"), "one pass", "See 1 [1] edited."),
+        (("Introduction", "\\cite{a}"), "latexmk", "Contents 1 Introduction 1 1 Introduction"),
+        (("Introduction", "\\cite{a} and \\cite{b}"), "latexmk", "[1] and [2]. References [1] Alpha. [2] Beta."),
+        (("Introduction", "\\cite{a} and \\cite{b} edited"), "one pass", "[2] edited."),
+    ]
+    for values, how, expected in steps:
+        result, text, ran = compile_in(session, directory, document % values)
+        assert (result.ok, ran) == (True, how), (values, result.log[-1500:])
+        assert expected in text
+    session.write_text_file(f"{directory}/refs.bib", "@misc{a, title={Alpha2}}\n@misc{b, title={Beta}}\n")
+    result, text, ran = compile_in(session, directory, document % ("Introduction", "\\cite{a} and \\cite{b}"))
+    assert ran == "latexmk" and "[1] Alpha2." in text
+    result, text, ran = compile_in(session, directory, document % ("Introduction", "\\undefinedmacro"))
+    assert not result.ok and any("Undefined control sequence" in str(e) for e in result.errors)
