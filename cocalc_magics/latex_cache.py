@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import models
+from .errors import CoCalcError
 from .models import LatexResult
 
 # Bump when the stored layout or the meaning of a key changes: old entries are then simply never found.
@@ -68,7 +69,9 @@ def _decode(fields: dict, pdf: bytes | None) -> LatexResult:
         if name not in known:
             continue  # a field an older version of the package had
         if isinstance(value, dict) and set(value) == {"type", "items"}:
-            item_type = getattr(models, value["type"])
+            item_type = getattr(models, str(value["type"]), None)
+            if not (isinstance(item_type, type) and dataclasses.is_dataclass(item_type)):
+                raise TypeError(f"{value['type']!r} is not a result type")  # only models' dataclasses are made
             value = [item_type(**item) for item in value["items"]]
         values[name] = value
     return LatexResult(**values, _pdf=pdf)
@@ -99,15 +102,28 @@ class LatexCache:
                 self._memory.move_to_end(key)
         if entry is None and self.use_disk:
             entry = self._read_disk(key)
-            if entry is not None:
-                self._remember(key, *entry)
+            if entry is None:
+                return None
+            try:
+                result = _decode(*entry)
+            except (TypeError, ValueError, AttributeError):
+                self._drop_disk(key)  # written by another version of the package, or altered: compile again
+                return None
+            self._remember(key, *entry)
+            return result
         return None if entry is None else _decode(*entry)
 
     def put(self, key: str, result: LatexResult) -> None:
-        """Store ``result`` and its PDF (downloaded now if it was not yet) under ``key``."""
+        """Store ``result`` and its PDF (downloaded now if it was not yet) under ``key``.
+
+        A PDF that cannot be downloaded is not stored (the viewer shows that error): the next run compiles."""
         if not _KEY.match(key):
             raise ValueError("a cache key is a SHA-256 hex digest (see cache_key)")
-        fields, pdf = _encode(result), result.pdf
+        try:
+            pdf = result.pdf
+        except CoCalcError:
+            return
+        fields = _encode(result)
         self._remember(key, fields, pdf)
         if self.use_disk:
             self._write_disk(key, fields, pdf)
@@ -157,9 +173,12 @@ class LatexCache:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):
-            with contextlib.suppress(OSError):
-                path.unlink()
+            self._drop_disk(key)
             return None
+
+    def _drop_disk(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            self._path(key).unlink()
 
     def _write_disk(self, key: str, fields: dict, pdf: bytes | None) -> None:
         header = {"format": CACHE_FORMAT, "key": key, "fields": fields,

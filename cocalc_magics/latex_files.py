@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import APIError, CoCalcError
+from .errors import APIError, AuthenticationError, CoCalcError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from .session import CoCalcSession
@@ -300,8 +300,10 @@ def missing_in_project(session: CoCalcSession, project_id: str, directory: str,
     script = 'for f do if test -e "$f"; then printf "%s\\0" "$f"; fi; done'
     try:
         result = session.exec("sh", ["-c", script, "sh", *paths], project_id, timeout=30)
+    except (AuthenticationError, PermissionDeniedError):
+        raise
     except APIError:
-        return []
+        return []  # a server that runs no commands: the compile will name what TeX lacks
     present = set(result.stdout.split("\0"))
     return [m for m in missing if not any(posixpath.join(directory, c) in present for c in m.candidates)]
 
@@ -321,9 +323,9 @@ def send_files(session: CoCalcSession, project_id: str, directory: str, files: l
         data = local.read_bytes()
         text = _as_text(local.relative_path, data)
         plans.append((text is None, key, local, data, text))
-    for is_binary, key, local, data, text in sorted(plans, key=lambda plan: plan[0]):
+    for _, key, local, data, text in sorted(plans, key=lambda plan: plan[0]):
         target = posixpath.join(directory, local.relative_path)
-        if is_binary:
+        if text is None:
             folder, name = posixpath.split(target)
             session.upload_file(folder, name, data, project_id)
         else:

@@ -142,3 +142,16 @@ def test_the_cache_lives_in_the_users_cache_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_directory() == tmp_path / "home" / ".cache" / "cocalc-magics" / "latex"
+
+
+def test_an_entry_naming_anything_but_a_result_type_is_a_miss(session, tmp_path):
+    cache = LatexCache(tmp_path)
+    compiled(session, cache, BROKEN)
+    key = key_of(session, BROKEN)
+    path = tmp_path / f"{key}.entry"
+    header, _, pdf = path.read_bytes().partition(b"\n")
+    altered = json.loads(header)
+    altered["fields"]["errors"]["type"] = "datetime"  # a class models imports, not one of its result types
+    path.write_bytes(json.dumps(altered).encode() + b"\n" + pdf)
+    assert LatexCache(tmp_path).get(key) is None
+    assert not path.exists()
