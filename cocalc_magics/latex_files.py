@@ -308,16 +308,48 @@ def missing_in_project(session: CoCalcSession, project_id: str, directory: str,
     return [m for m in missing if not any(posixpath.join(directory, c) in present for c in m.candidates)]
 
 
+def project_sha256s(session: CoCalcSession, project_id: str, directory: str,
+                    names: list[str]) -> dict[str, str] | None:
+    """The SHA-256 of those of ``names`` (relative to ``directory``) the project has: one ``exec`` of sha256sum.
+
+    None when the server refuses ``exec``: then what was remembered as sent is trusted."""
+    if not names:
+        return {}
+    try:
+        # -z: NUL-terminated lines, so no name is escaped or split; a missing file is only a line on stderr.
+        result = session.exec("sha256sum", ["-z", "--", *names], project_id, path=directory, timeout=30)
+    except (AuthenticationError, PermissionDeniedError):
+        raise
+    except APIError:
+        return None
+    sums = {}
+    for line in result.stdout.split("\0"):
+        digest, _, name = line.partition("  ")
+        if len(digest) == 64 and name:
+            sums[name] = digest
+    return sums
+
+
 def send_files(session: CoCalcSession, project_id: str, directory: str, files: list[LocalFile],
-               sent: SentFiles = SENT_FILES) -> SendReport:
+               sent: SentFiles = SENT_FILES, *, check_project: bool = False) -> SendReport:
     """Put ``files`` into ``directory`` of the project under their relative names, skipping unchanged ones.
 
+    Unchanged means remembered as sent in this kernel; with ``check_project`` the project's own copies are
+    hashed first (one ``exec``), so a file it already has is not sent after a kernel restart, and one changed
+    or removed there (a project reset) is sent again even though it was remembered.
     Text first: ``write-text-file`` starts the project, which the upload route needs and does not do."""
     report = SendReport()
     plans = []
+    in_project = project_sha256s(session, project_id, directory, [f.relative_path for f in files]) \
+        if check_project else None
     for local in files:
         key = (session.host, project_id, directory, local.relative_path)
-        if sent.has(key, local.sha256):
+        if in_project is not None:
+            if in_project.get(local.relative_path) == local.sha256:
+                sent.remember(key, local.sha256)
+                report.unchanged.append(local.relative_path)
+                continue
+        elif sent.has(key, local.sha256):
             report.unchanged.append(local.relative_path)
             continue
         data = local.read_bytes()
@@ -349,11 +381,12 @@ def _as_text(name: str, data: bytes) -> str | None:
 
 
 def send_document_files(session: CoCalcSession, project_id: str, directory: str, source: str, base: Path,
-                        extra: Iterable[str] = (), figures: Iterable[LocalFile] = ()) -> list[LocalFile]:
+                        extra: Iterable[str] = (), figures: Iterable[LocalFile] = (), *,
+                        check_project: bool = False) -> list[LocalFile]:
     """Find, check and send what ``source`` needs; returns the files, for the cache key.
 
     A named file that is neither in ``base`` nor in the project is a :class:`MissingFilesError`, raised before
-    anything is sent."""
+    anything is sent. ``check_project``: see :func:`send_files`."""
     found = find_local_files(source, base, extra)
     figures = list(figures)
     made_here = {figure.relative_path for figure in figures}
@@ -365,7 +398,7 @@ def send_document_files(session: CoCalcSession, project_id: str, directory: str,
         names = [m.name for m in still_missing]
         raise MissingFilesError(f"the document names {', '.join(map(repr, names))}, not found in {base} nor in "
                                 f"the project's {directory}; nothing was sent", names)
-    send_files(session, project_id, directory, files)
+    send_files(session, project_id, directory, files, check_project=check_project)
     return files
 
 

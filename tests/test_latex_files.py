@@ -311,3 +311,22 @@ def test_the_stable_rerun_command_runs_one_pass_unless_the_document_needs_more(s
     assert ran == "latexmk" and "[1] Alpha2." in text
     result, text, ran = compile_in(session, directory, document % ("Introduction", "\\undefinedmacro"))
     assert not result.ok and any("Undefined control sequence" in str(e) for e in result.errors)
+
+
+def test_checking_the_project_skips_what_it_has_and_resends_what_it_lost(session, notebook_folder, requests_made):
+    directory = cell_directory()
+    document = REPORT.replace("%FIGURE%", "")
+    lf.send_document_files(session, session.project_id, directory, document, notebook_folder)
+    requests_made.clear()
+    # a new kernel: nothing remembered, but the project has every file already
+    files = lf.find_local_files(document, notebook_folder).files
+    report = lf.send_files(session, session.project_id, directory, files, lf.SentFiles(), check_project=True)
+    assert requests_made == ["POST /api/v2/exec"] and report.sent == []
+    # the project lost one file and another changed there: both go again, though remembered as sent
+    session.exec("rm", ["part.tex"], path=directory)
+    session.write_text_file(f"{directory}/refs.bib", "changed in the project\n")
+    requests_made.clear()
+    report = lf.send_files(session, session.project_id, directory, files, check_project=True)
+    assert sorted(report.sent) == ["part.tex", "refs.bib"]
+    assert sorted(report.unchanged) == ["figs/plot.png", "mystyle.sty"]
+    assert project_file(session, f"{directory}/refs.bib") == (notebook_folder / "refs.bib").read_text()
