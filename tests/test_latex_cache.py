@@ -10,10 +10,12 @@ import subprocess
 import sys
 import textwrap
 
+import pypdfium2
 import pytest
 
 from cocalc_magics.client import key_wire_forms
 from cocalc_magics.latex_cache import LatexCache, cache_key, default_cache_directory
+from cocalc_magics.latex_cell import compile_cell
 
 DOCUMENT = "\\documentclass{article}\\begin{document}Cached %s.\\end{document}\n"
 BROKEN = "\\documentclass{article}\n\\begin{document}\n\\undefinedmacro\n\\end{document}\n"
@@ -25,6 +27,14 @@ def requests_made(session) -> list[str]:
     session.client._api_http.hooks["response"].append(lambda response, *a, **k: made.append(response.url))
     session.client._blob_http.hooks["response"].append(lambda response, *a, **k: made.append(response.url))
     return made
+
+
+def first_text(pdf: bytes) -> str:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return " ".join(document[0].get_textpage().get_text_range().split())
+    finally:
+        document.close()
 
 
 def key_of(session, content: str, files=()) -> str:
@@ -155,3 +165,44 @@ def test_an_entry_naming_anything_but_a_result_type_is_a_miss(session, tmp_path)
     path.write_bytes(json.dumps(altered).encode() + b"\n" + pdf)
     assert LatexCache(tmp_path).get(key) is None
     assert not path.exists()
+
+
+# -- a whole cell: files, cache, stable directory ------------------------------------------------------------------
+
+CELL = "\\documentclass{article}\\begin{document}\\input{part} %s\\end{document}\n"
+
+
+def test_a_cell_compiles_once_then_shows_from_the_cache_until_an_input_changes(session, tmp_path, requests_made):
+    (tmp_path / "part.tex").write_text("From the input file.")
+    cache = LatexCache(tmp_path / "cache")
+    first = compile_cell(session, CELL % "A", base=tmp_path, cell_identity="nb.ipynb#c1", cache=cache)
+    assert first.ok and first.path.startswith("/home/user/.cocalc-magics/latex/")
+    assert any("/api/v2/latex" in url for url in requests_made)
+    requests_made.clear()
+    again = compile_cell(session, CELL % "A", base=tmp_path, cell_identity="nb.ipynb#c1", cache=cache)
+    assert requests_made == [] and again.pdf == first.pdf
+    (tmp_path / "part.tex").write_text("Edited input file.")
+    edited = compile_cell(session, CELL % "A", base=tmp_path, cell_identity="nb.ipynb#c1", cache=cache)
+    assert sum("/api/v2/latex" in url for url in requests_made) == 1
+    assert "Latexmk:" not in edited.log  # the stable directory's .aux: one pdflatex pass
+    assert first_text(first.pdf).startswith("From the input file. A")
+    assert first_text(edited.pdf).startswith("Edited input file. A")
+
+
+def test_force_compiles_an_unchanged_cell_again(session, tmp_path, requests_made):
+    (tmp_path / "part.tex").write_text("Forced.")
+    cache = LatexCache(tmp_path / "cache")
+    compile_cell(session, CELL % "F", base=tmp_path, cell_identity="nb.ipynb#f", cache=cache)
+    requests_made.clear()
+    forced = compile_cell(session, CELL % "F", base=tmp_path, cell_identity="nb.ipynb#f", cache=cache, force=True)
+    assert forced.ok and sum("/api/v2/latex" in url for url in requests_made) == 1
+    assert sum("/api/v2/exec" in url for url in requests_made) == 1  # force asks the project what it has
+
+
+def test_a_failed_compile_is_not_stored(session, tmp_path, requests_made):
+    cache = LatexCache(tmp_path / "cache")
+    failed = compile_cell(session, BROKEN, base=tmp_path, cell_identity="nb.ipynb#b", cache=cache)
+    assert not failed.ok and failed.errors
+    requests_made.clear()
+    compile_cell(session, BROKEN, base=tmp_path, cell_identity="nb.ipynb#b", cache=cache)
+    assert any("/api/v2/latex" in url for url in requests_made)
