@@ -3,12 +3,12 @@
 Run: .venv/bin/python benchmarks/bench_latex_rerun.py [--runs 10]
 Goals (issue 10): unchanged re-run <= 0.15x a first run; edited re-run <= 1.8x one direct pdflatex pass.
 
-- first run: scan the document's local files, send them, compile with CoCalc's default latexmk command in a fresh
-  directory, download the PDF and store it in the cache (what a cell does the first time).
-- unchanged re-run: scan, key, cache hit (no HTTP at all).
+- first run: ``compile_cell`` of a new cell: scan the document's local files, send them, compile (latexmk, as the
+  new directory has no .aux), download the PDF and store it in the cache.
+- unchanged re-run: ``compile_cell`` again: scan, key, cache hit (no HTTP at all).
 - edited re-run: the same cell's stable directory, one word changed each time, PDF downloaded; once with CoCalc's
-  latexmk command (it finds its .aux and runs pdflatex once, plus its own Perl start and bookkeeping), once with
-  ``stable_rerun_command`` (one pdflatex pass, latexmk only when the document needs more).
+  latexmk command (it finds its .aux and runs pdflatex once, plus its own Perl start and bookkeeping), once through
+  ``compile_cell`` (``stable_rerun_command``: one pdflatex pass, latexmk only when the document needs more).
 - direct pdflatex: one ``pdflatex -interaction=nonstopmode`` pass of the same document in a temp dir, no HTTP.
 """
 
@@ -25,8 +25,8 @@ from timing import interleaved_medians
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics import latex_files as lf
-from cocalc_magics.latex import DEFAULT_LATEX_COMMAND
-from cocalc_magics.latex_cache import LatexCache, cache_key
+from cocalc_magics.latex_cache import LatexCache
+from cocalc_magics.latex_cell import compile_cell
 from cocalc_magics.local_emulator import start_local_emulator
 
 DOCUMENT = r"""\documentclass{article}
@@ -50,26 +50,18 @@ def main() -> None:
         session = CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)
         project_id = emulator.project_id
         cache = LatexCache(base / "cache")
-        unchanged = DOCUMENT % "Unchanged."
-        stable = lf.stable_directory("bench.ipynb#edited-cell")
-        quick = lf.stable_directory("bench.ipynb#edited-cell-one-pass")
-        quick_command = lf.stable_rerun_command("cell.tex", f"{DEFAULT_LATEX_COMMAND} -file-line-error cell.tex")
+        stable = lf.stable_directory("bench.ipynb#edited-cell-latexmk")
 
-        def key_for(content: str) -> str:
-            files = lf.find_local_files(content, base).files
-            return cache_key(session.host, project_id, None, content, [(f.relative_path, f.sha256) for f in files])
+        def cell(content: str, identity: str):
+            result = compile_cell(session, content, base=base, cell_identity=identity, cache=cache)
+            assert result.ok and result.pdf.startswith(b"%PDF")
+            return result
 
         def first_run() -> None:
-            content = DOCUMENT % f"Run {uuid.uuid4().hex}."
-            directory = lf.stable_directory(uuid.uuid4().hex)
-            lf.send_document_files(session, project_id, directory, content, base)
-            result = session.latex(content, path=f"{directory}/cell.tex")
-            assert result.ok and result.pdf.startswith(b"%PDF")
-            cache.put(key_for(content), result)
+            cell(DOCUMENT % f"Run {uuid.uuid4().hex}.", f"bench.ipynb#{uuid.uuid4()}")
 
         def unchanged_rerun() -> None:
-            result = cache.get(key_for(unchanged))
-            assert result is not None and result.pdf.startswith(b"%PDF")
+            cell(DOCUMENT % "Unchanged.", "bench.ipynb#unchanged")
 
         def edited_rerun() -> None:
             content = DOCUMENT % f"Edit {next(words)}."
@@ -78,10 +70,7 @@ def main() -> None:
             assert result.ok and result.pdf.startswith(b"%PDF")
 
         def edited_rerun_one_pass() -> None:
-            content = DOCUMENT % f"Edit {next(words)}."
-            lf.send_document_files(session, project_id, quick, content, base)
-            result = session.latex(content, path=f"{quick}/cell.tex", command=quick_command, report_errors=True)
-            assert result.ok and result.pdf.startswith(b"%PDF") and "Latexmk:" not in result.log
+            assert "Latexmk:" not in cell(DOCUMENT % f"Edit {next(words)}.", "bench.ipynb#edited").log
 
         def direct_pdflatex() -> None:
             with tempfile.TemporaryDirectory() as directory:
@@ -90,27 +79,21 @@ def main() -> None:
                 subprocess.run(["pdflatex", "-interaction=nonstopmode", "d.tex"], cwd=directory, check=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
-        first_run_for_unchanged(session, project_id, base, unchanged, cache, key_for)
-        edited_rerun()  # the stable directories' first compiles, which make their .aux
-        lf.send_document_files(session, project_id, quick, unchanged, base)
-        session.latex(unchanged, path=f"{quick}/cell.tex", command=quick_command, report_errors=True)
+        # The cells' first compiles, which make their .aux (and the cache entry of the unchanged one).
+        unchanged_rerun()
+        edited_rerun()
+        cell(DOCUMENT % "Start.", "bench.ipynb#edited")
         first, hit, edited, one_pass, direct = interleaved_medians(
             [first_run, unchanged_rerun, edited_rerun, edited_rerun_one_pass, direct_pdflatex], args.runs)
     print(f"one-page LaTeX with a figure, median of {args.runs} interleaved runs:")
     print(f"  first run (send, latexmk in a new dir, PDF, cache)  {first * 1000:8.1f} ms")
     print(f"  unchanged re-run (cache hit)                        {hit * 1000:8.1f} ms")
     print(f"  edited re-run in the stable directory, latexmk      {edited * 1000:8.1f} ms")
-    print(f"  edited re-run, stable_rerun_command (one pass)      {one_pass * 1000:8.1f} ms")
+    print(f"  edited re-run, compile_cell (one pdflatex pass)     {one_pass * 1000:8.1f} ms")
     print(f"  one direct pdflatex pass                            {direct * 1000:8.1f} ms")
     print(f"  unchanged / first = {hit / first:.3f}  (goal <= 0.15)")
     print(f"  edited (latexmk) / direct pdflatex = {edited / direct:.3f}")
     print(f"  edited (one pass) / direct pdflatex = {one_pass / direct:.3f}  (goal <= 1.8)")
-
-
-def first_run_for_unchanged(session, project_id, base, content, cache, key_for) -> None:
-    directory = lf.stable_directory("bench.ipynb#unchanged-cell")
-    lf.send_document_files(session, project_id, directory, content, base)
-    cache.put(key_for(content), session.latex(content, path=f"{directory}/cell.tex"))
 
 
 def make_figure(path: Path) -> None:
