@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import urllib3
@@ -58,6 +58,12 @@ MAX_BLOB_BYTES = 16 * 1024 * 1024
 # Of a non-200 answer only the start is read: its title or first line is all an error shows.
 MAX_ERROR_PAGE_BYTES = 64 * 1024
 RETRYABLE_STATUS = frozenset({502, 503, 504})
+# The largest single-part upload sent. CoCalc's browser sends 8 MB Dropzone chunks and the hub's formidable
+# accepts up to 200 MiB in one request; files sent with a compile are figures and data, far below this.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# hub/servers/app/upload.ts answers these as plain-text HTTP errors (not v2's 200 {"error"}).
+UPLOAD_NOT_SIGNED_IN = 401
+UPLOAD_SERVICE_NOT_RUNNING = "upload service not running"
 REDACTED = "[redacted key]"
 
 _AUTH_MESSAGES = ("must be signed in", "must be authenticated", "anonymous", "must provide authentication")
@@ -392,6 +398,47 @@ class CoCalcClient(_KeyHolder):
             return "connection reset"
         return self.server_text(text, 120)
 
+    def upload(self, project_id: str, directory: str, name: str, data: bytes, *,
+               timeout: float | None = None) -> None:
+        """Send ``data`` as file ``name`` into ``directory`` of a project through the hub's ``POST /upload``.
+
+        The key goes as Basic auth, as for API v2 (``getAccount`` in ``server/auth/get-account.ts``). The upload
+        does not start the project: a stopped one answers 500 ``Upload failed: upload service not running.``,
+        raised as an :class:`APIError` whose text says so (callers start the project and send again).
+        """
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise RequestTooLargeError(f"upload: {name} is {len(data):,} bytes, over the "
+                                       f"{MAX_UPLOAD_BYTES // 2**20} MiB sent in one upload; nothing was sent")
+        if "/" in name or "\\" in name or name in ("", ".", ".."):
+            raise ConfigurationError(f"upload: {one_line(repr(name), 80)} is not a plain file name "
+                                     "(give the directory separately)")
+        query = urlencode({"project_id": project_id, "compute_server_id": "0", "path": directory})
+        url = f"{self.host}/upload?{query}"
+        # Upload answers are a JSON status or a short text; a few KiB is plenty.
+        answer = self._exchange(
+            lambda connect, read: self._api_http.post(
+                url, files={"file": (name, data, "application/octet-stream")}, auth=self._api_auth,
+                timeout=(connect, read), allow_redirects=False, verify=self.verify, stream=True),
+            what="upload", server=self.host, retry=False, timeout=timeout or self.timeout,
+            limit=MAX_ERROR_PAGE_BYTES)
+        # Express's res.send(text) labels plain text as text/html: a body with no markup is the reason itself.
+        reason = self.server_text(answer.text) if "<" not in answer.text and answer.text.strip() else \
+            self._reason(answer)
+        if answer.status == UPLOAD_NOT_SIGNED_IN:
+            raise AuthenticationError(f"upload: {reason} (check the API key)", "upload")
+        if answer.status == 500:
+            if reason == "upload failed":
+                # upload.ts's catch-all before the project is asked: not a collaborator, or a bad path.
+                raise PermissionDeniedError(
+                    f"upload: {reason} (not a collaborator on project {project_id}, or the directory "
+                    f"{one_line(repr(directory), 80)} was refused)", "upload")
+            raise APIError(f"upload: {reason}", "upload")
+        if answer.status != 200:
+            raise HTTPStatusError(f"upload: HTTP {answer.status}: {reason}", answer.status)
+        reply = _decode_json(answer.body)
+        if not (isinstance(reply, dict) and reply.get("status") == "ok"):
+            raise HTTPStatusError(f"upload: the server answered 200 without CoCalc's status ok: {reason}", 200)
+
 
 _NOT_JSON = object()
 
@@ -401,4 +448,3 @@ def _decode_json(body: bytes) -> Any:
         return json.loads(body, parse_constant=_refuse_non_finite, parse_float=_finite_float)
     except (ValueError, RecursionError):
         return _NOT_JSON
-

@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .client import CoCalcClient, blob_origin, key_hint, one_line
+from .client import UPLOAD_SERVICE_NOT_RUNNING, CoCalcClient, blob_origin, key_hint, one_line
 from .errors import (
     AmbiguousProjectError,
     APIError,
@@ -508,6 +508,28 @@ class CoCalcSession:
             return self.state(project_id)
         # CoCalc returns at once when another transition is under way, so check rather than trust.
         return self.wait_for_state(project_id, targets, wait_timeout, on_poll)
+
+    # -- files in a project (sent with a LaTeX compile) ------------------------------------------------------
+
+    def write_text_file(self, path: str, content: str, project: str | None = None) -> None:
+        """Write a text file into a project (``projects/write-text-file``, which starts the project; a relative
+        ``path`` is relative to its home and parent directories are made)."""
+        self.client.post("projects/write-text-file",
+                         {"project_id": self.resolve_project_id(project), "path": path, "content": content})
+
+    def upload_file(self, directory: str, name: str, data: bytes, project: str | None = None) -> None:
+        """Put a binary file into ``directory`` of a project with the hub's ``POST /upload``.
+
+        CoCalc's upload does not start the project (a stopped one answers ``upload service not running``):
+        then the project is started and the file sent once more."""
+        project_id = self.resolve_project_id(project)
+        try:
+            self.client.upload(project_id, directory, name, data)
+        except APIError as error:
+            if UPLOAD_SERVICE_NOT_RUNNING not in str(error):
+                raise
+            self.start(project_id)
+            self.client.upload(project_id, directory, name, data)
 
 
 def _normalize_host(host: str) -> str:
