@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import ApiError
+from .errors import ApiError
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, is_valid_uuid, iso, js_string, nullish, parse_time
 

@@ -27,8 +27,8 @@ import re
 import tornado.web
 
 from .context import Context
-from .handler import answer_not_found
 from .jsutil import is_valid_uuid
+from .nextjs import answer_not_found
 
 BLOB_TTL_SECONDS = 60 * 60 * 24
 _INLINE_EXTENSIONS = {"png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico"}

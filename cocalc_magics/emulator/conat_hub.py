@@ -31,6 +31,7 @@ from typing import Any
 
 from . import jupyter
 from .accounts import names_of
+from .collaborators import in_project
 from .conat_methods import (
     MethodError,
     fail,
@@ -38,7 +39,8 @@ from .conat_methods import (
     split_name,
     unknown_function,
 )
-from .context import ApiError, Context
+from .context import Context
+from .errors import ApiError, ProjectCallTimeout
 from .filesystem import PathOutsideProject
 from .jsutil import (
     UNDEFINED,
@@ -49,7 +51,7 @@ from .jsutil import (
     nullish,
     parse_time,
 )
-from .projects import ProjectCallTimeout, new_project
+from .project_control import new_project
 from .user_query import QueryError, UserQuery
 
 USER_SEARCH_LIMIT, USER_SEARCH_MAX = 20, 50
@@ -235,7 +237,7 @@ async def _add_collaborator(ctx: Context, account_id: str, args: Any) -> Any:
     for project_id, new_account in zip(projects, accounts):
         project = _existing_project(ctx, project_id)
         users = project.setdefault("users", {})
-        if (users.get(new_account) or {}).get("group") not in ("owner", "collaborator"):
+        if not in_project(project, new_account):
             users[new_account] = {"group": "collaborator"}
         ctx.store.save_project(project)
     return {"project_id": opts.get("project_id")}

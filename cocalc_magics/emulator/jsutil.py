@@ -10,6 +10,7 @@ place these rules live.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from typing import Any
 
@@ -30,7 +31,7 @@ def truthy(value: Any) -> bool:
     if value is UNDEFINED or value is None or value is False:
         return False
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value != 0 and value == value  # NaN is falsy
+        return value != 0 and not math.isnan(value)  # NaN is falsy
     if isinstance(value, str):
         return value != ""
     return True

@@ -10,7 +10,7 @@ import uuid
 
 from .context import Context
 from .jsutil import iso_now
-from .projects import new_project
+from .project_control import new_project
 
 SEED_ACCOUNTS = (
     {"email_address": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",

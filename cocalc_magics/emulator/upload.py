@@ -49,10 +49,11 @@ from urllib.parse import parse_qs
 import tornado.httputil
 import tornado.web
 
-from .context import ApiError, Context
+from .context import Context
+from .errors import ApiError
 from .filesystem import PathOutsideProject
-from .handler import answer_not_found
 from .keys import key_from_authorization
+from .nextjs import answer_not_found
 from .project_writer import PartialFile, ProjectWriteError
 
 log = logging.getLogger("cocalc_magics.emulator")
