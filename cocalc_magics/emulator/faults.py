@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import tornado.iostream
 import tornado.web
+from tornado.http1connection import HTTP1Connection
 
 from .nextjs import write_answer, write_plain
 from .project_control import ProjectControl
@@ -131,7 +132,8 @@ async def _answer_with(handler: tornado.web.RequestHandler, armed: ArmedFault) -
         return
     if fault == "slow":
         await asyncio.sleep(armed.delay)
-        if handler.request.connection.stream.closed():
+        connection = handler.request.connection
+        if not isinstance(connection, HTTP1Connection) or connection.stream.closed():
             return
         write_answer(handler, 504, "text/html", _NGINX_PAGE.format(status=504, reason="Gateway Time-out"))
         return

@@ -23,7 +23,15 @@ from .context import Context
 from .errors import ApiError
 from .jsutil import UNDEFINED
 from .keys import key_from_authorization
-from .nextjs import BODY_LIMIT, UnreadableBody, parse_body, write_json, write_plain
+from .nextjs import (
+    BODY_LIMIT,
+    CappedBody,
+    UnreadableBody,
+    count_body_here,
+    parse_body,
+    write_json,
+    write_plain,
+)
 
 log = logging.getLogger("cocalc_magics.emulator")
 
@@ -39,29 +47,24 @@ class ApiHandler(tornado.web.RequestHandler):
 
     def initialize(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._chunks: list[bytes] = []
-        self._received = 0
+        self._raw_body = CappedBody(BODY_LIMIT)
         self._body: Any = None
         self._caller: Any = UNDEFINED
 
     def prepare(self) -> None:
-        self.request.connection.set_max_body_size(1 << 40)  # we count and answer 413 ourselves
+        count_body_here(self)  # to answer 413 as Next does
 
     def data_received(self, chunk: bytes) -> None:
-        self._received += len(chunk)
-        if self._received <= BODY_LIMIT:
-            self._chunks.append(chunk)
-        else:
-            self._chunks = []  # drain the rest without keeping it
+        self._raw_body.add(chunk)
 
     async def _answer(self, *args: Any) -> None:
         if self.ctx.faults is not None and await self.ctx.faults.intercept(self):
             return
-        if self._received > BODY_LIMIT:
+        if self._raw_body.too_large:
             write_plain(self, 413, "Body exceeded 1mb limit")
             return
         try:
-            self._body = parse_body(self.request.headers.get("Content-Type"), b"".join(self._chunks))
+            self._body = parse_body(self.request.headers.get("Content-Type"), self._raw_body.take())
         except UnreadableBody as refusal:
             write_plain(self, 400, str(refusal))
             return

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import tornado.web
+from tornado.http1connection import HTTP1Connection
 
 from .jsutil import drop_undefined
 
@@ -76,6 +77,38 @@ def parse_body(content_type: str | None, raw: bytes) -> Any:
         decoded = parse_qs(text, keep_blank_values=True)
         return {key: values[0] if len(values) == 1 else values for key, values in decoded.items()}
     return text
+
+
+class CappedBody:
+    """A streamed request body, kept up to ``limit`` bytes and counted beyond it: the handler itself answers an
+    oversized one (as Next's 413) instead of tornado dropping the connection, and never holds more than ``limit``."""
+
+    def __init__(self, limit: int):
+        self.limit, self.received = limit, 0
+        self._chunks: list[bytes] = []
+
+    def add(self, chunk: bytes, keep: bool = True) -> None:
+        self.received += len(chunk)
+        if keep and self.received <= self.limit:
+            self._chunks.append(chunk)
+        else:
+            self._chunks = []  # drain the rest without keeping it
+
+    @property
+    def too_large(self) -> bool:
+        return self.received > self.limit
+
+    def take(self) -> bytes:
+        """The body, once: the chunks are let go, so it is in memory once, not twice."""
+        body, self._chunks = b"".join(self._chunks), []
+        return body
+
+
+def count_body_here(handler: tornado.web.RequestHandler) -> None:
+    """Lift tornado's own body limit for this request: a ``CappedBody`` counts it and the handler answers."""
+    connection = handler.request.connection
+    if isinstance(connection, HTTP1Connection):
+        connection.set_max_body_size(1 << 40)
 
 
 def json_text(value: Any) -> str:

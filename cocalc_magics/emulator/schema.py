@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import Any
 
 PROJECTS_CUTOFF = _dt.timedelta(weeks=6)
 PROJECTS_LIMIT = 300
@@ -29,7 +30,7 @@ class Table:
     cutoff: bool = False  # the 'projects' table: last 6 weeks, at most PROJECTS_LIMIT rows
 
 
-_ACCOUNT_GET = {
+_ACCOUNT_GET: dict[str, Any] = {
     "account_id": None, "email_address": None, "name": None, "first_name": "", "last_name": "",
     "created": None, "last_active": None, "groups": [], "profile": {"color": "rgb(170,170,170)"},
     "other_settings": {"katex": True, "confirm_close": False, "mask_files": False, "page_size": 500,
@@ -47,7 +48,7 @@ _ACCOUNT_GET = {
     "purchase_closing_day": None, "stripe_usage_subscription": None, "email_daily_statements": None,
     "unread_message_count": None,
 }
-_ACCOUNT_SET = {name: True for name in (
+_ACCOUNT_SET: dict[str, bool | str] = {name: True for name in (
     "name", "editor_settings", "other_settings", "first_name", "last_name", "terminal", "autosave",
     "evaluate_key", "font_size", "profile", "ssh_keys", "sign_up_usage_intent", "unlisted", "tags", "tours",
     "email_daily_statements", "auto_balance")}
@@ -60,7 +61,7 @@ _PROJECT_GET = {
     "env": None, "sandbox": None, "avatar_image_tiny": None, "color": None, "pay_as_you_go_quotas": None,
     "snapshots": None, "backups": None, "rootfs_image": None,
 }
-_PROJECT_SET = {name: True for name in (
+_PROJECT_SET: dict[str, bool | str] = {name: True for name in (
     "title", "name", "description", "deleted", "invite_requests", "users", "action_request", "compute_image",
     "rootfs_image", "site_license", "env", "sandbox", "avatar_image_tiny", "avatar_image_full", "snapshots",
     "backups", "color")}

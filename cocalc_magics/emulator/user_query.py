@@ -117,7 +117,7 @@ class UserQuery:
         table = keys[0] if keys else "undefined"
         body = query.get(table, UNDEFINED) if isinstance(query, dict) else query[0] if keys else UNDEFINED
         multi = isinstance(body, list)
-        if multi:
+        if isinstance(body, list):
             if len(body) > 1:
                 raise QueryError("FATAL: array of length > 1 not yet implemented")
             body = body[0] if body else UNDEFINED
@@ -127,7 +127,7 @@ class UserQuery:
             return {table: self.get(table, copy.deepcopy(body), multi)}
         if not self.account_id:
             raise QueryError("FATAL: no anonymous set queries")
-        await self.set(table, copy.deepcopy(body))
+        await self.set(table, copy.deepcopy(body), self.account_id)
         return {table: UNDEFINED}
 
     # -- get ------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class UserQuery:
         for field in query:
             if field not in table.get_fields:
                 raise QueryError(f"FATAL: user get query not allowed for {name}.{field}")
-        rows = self._candidate_rows(table, query)
+        rows = self._candidate_rows(table, query, self.account_id)
         rows = [r for r in rows if all(_matches(r.get(f), v, f in table.time_fields)
                                        for f, v in query.items() if v is not None)]
         if table.cutoff:
@@ -153,19 +153,20 @@ class UserQuery:
             return results[0] if results else UNDEFINED
         return [{k: v for k, v in row.items() if v is not None} for row in results]
 
-    def _candidate_rows(self, table: Table, query: dict) -> list[dict]:
+    def _candidate_rows(self, table: Table, query: dict, account_id: str) -> list[dict]:
         store = self.ctx.store
         if not table.projects:
-            account = store.get_account(self.account_id)
+            account = store.get_account(account_id)
             return [account] if account else []
         project_id = query.get("project_id")
         if project_id:  # the 'projects' pg_where: a read-access check on that one project
             if not self._in_project(project_id):
                 raise QueryError(f"FATAL: you do not have read access to this project -- "
                                  f"account_id={self.account_id}, project_id_=undefined")
-            rows = [store.get_project(project_id)]
+            project = store.get_project(project_id)
+            rows = [project] if project is not None else []
         else:
-            rows = store.projects_of(self.account_id)
+            rows = store.projects_of(account_id)
         if table.cutoff:
             oldest = _dt.datetime.now(_dt.timezone.utc) - PROJECTS_CUTOFF
             rows = [r for r in rows if (parse_time(r.get("last_edited")) or oldest) >= oldest]
@@ -194,7 +195,7 @@ class UserQuery:
 
     # -- set ------------------------------------------------------------------------------
 
-    async def set(self, name: str, query: dict) -> None:
+    async def set(self, name: str, query: dict, account_id: str) -> None:
         table = TABLES.get(name)
         if table is None:
             raise QueryError(f"FATAL: table '{name}' does not exist")
@@ -205,24 +206,24 @@ class UserQuery:
             if project_id is None:
                 raise QueryError(f"FATAL: must specify {name}.project_id")
         else:
-            query["account_id"] = self.account_id
+            query["account_id"] = account_id
         for field in query:
             if field != table.primary_key and field not in table.set_fields:
                 raise QueryError(f"FATAL: changing {name}.{field} not allowed")
         if table.projects:
             await self._set_project(name, query)
         else:
-            self._set_account(query)
+            self._set_account(query, account_id)
 
-    def _set_account(self, query: dict) -> None:
+    def _set_account(self, query: dict, account_id: str) -> None:
         for field in ("first_name", "last_name"):
             if query.get(field) is not None:
                 query[field] = js_string(query[field])[:254]
                 if not query[field]:
                     raise QueryError(f"{field} must be nonempty")
-        account = self.ctx.store.get_account(self.account_id)
+        account = self.ctx.store.get_account(account_id)
         if account is None:
-            raise QueryError(f"no account with id {self.account_id}")
+            raise QueryError(f"no account with id {account_id}")
         self._apply(TABLES["accounts"], account, query)
         self.ctx.store.save_account(account)
 
@@ -242,7 +243,6 @@ class UserQuery:
         if isinstance(request, dict) and js_string(request.get("time")) != js_string(old_request.get("time")):
             await self._project_action(project_id, request)
             return  # before_change answered "stop": the rest of the set is not applied
-        project = self.ctx.store.get_project(project_id)
         self._apply(TABLES[name], project, query)
         self.ctx.store.save_project(project)
 
