@@ -25,6 +25,7 @@ from .jsutil import UNDEFINED
 from .keys import key_from_authorization
 from .nextjs import (
     BODY_LIMIT,
+    EVERY_METHOD,
     CappedBody,
     UnreadableBody,
     count_body_here,
@@ -40,22 +41,30 @@ ALREADY_ANSWERED = object()
 
 
 @tornado.web.stream_request_body
-class ApiHandler(tornado.web.RequestHandler):
-    """One CoCalc API route. Subclasses implement ``async handle()`` and return the JSON value."""
+class StreamedRoute(tornado.web.RequestHandler):
+    """A route that runs for every method and reads its body as it streams in, up to ``body_limit`` bytes."""
 
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    SUPPORTED_METHODS = EVERY_METHOD
+    body_limit = BODY_LIMIT
 
     def initialize(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._raw_body = CappedBody(BODY_LIMIT)
-        self._body: Any = None
-        self._caller: Any = UNDEFINED
+        self._raw_body = CappedBody(self.body_limit)
 
     def prepare(self) -> None:
-        count_body_here(self)  # to answer 413 as Next does
+        count_body_here(self)  # the route answers an oversized body itself
 
     def data_received(self, chunk: bytes) -> None:
         self._raw_body.add(chunk)
+
+
+class ApiHandler(StreamedRoute):
+    """One CoCalc API route. Subclasses implement ``async handle()`` and return the JSON value."""
+
+    def initialize(self, ctx: Context) -> None:
+        super().initialize(ctx)
+        self._body: Any = None
+        self._caller: Any = UNDEFINED
 
     async def _answer(self, *args: Any) -> None:
         if self.ctx.faults is not None and await self.ctx.faults.intercept(self):

@@ -21,6 +21,8 @@ from tornado.http1connection import HTTP1Connection
 
 from .jsutil import drop_undefined
 
+EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+"""Next runs a route (and its 404) for any method; tornado answers 405 to those outside ``SUPPORTED_METHODS``."""
 BODY_LIMIT = 1024 * 1024  # Next's default "1mb" (bytes.parse("1mb") == 1048576)
 
 
@@ -133,7 +135,7 @@ def write_json(handler: tornado.web.RequestHandler, value: Any, status: int = 20
 class NotFoundHandler(tornado.web.RequestHandler):
     """Next answers unknown paths (including unknown API routes) with its HTML 404 page."""
 
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    SUPPORTED_METHODS = EVERY_METHOD
 
     def prepare(self) -> None:
         answer_not_found(self)

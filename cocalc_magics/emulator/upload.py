@@ -52,8 +52,9 @@ import tornado.web
 from .context import Context
 from .errors import ApiError
 from .filesystem import PathOutsideProject
+from .handler import StreamedRoute
 from .keys import key_from_authorization
-from .nextjs import CappedBody, answer_not_found, count_body_here
+from .nextjs import answer_not_found
 from .project_writer import PartialFile, ProjectWriteError
 
 log = logging.getLogger("cocalc_magics.emulator")
@@ -138,18 +139,16 @@ def _end_upload(key: tuple[str, str, str]) -> None:
         upload.partial.discard()
 
 
-@tornado.web.stream_request_body
-class UploadHandler(tornado.web.RequestHandler):
+class UploadHandler(StreamedRoute):
     # Express's router.post answers POST only; other methods fall through to Next, whose answer is its 404.
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    body_limit = MAX_REQUEST_BYTES
 
     def initialize(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self._raw_body = CappedBody(MAX_REQUEST_BYTES)
+        super().initialize(ctx)
         self._account_id: str | None = None
 
     def prepare(self) -> None:
-        count_body_here(self)  # counted in post()
+        super().prepare()
         if self.request.method == "POST":
             key = key_from_authorization(self.request.headers.get("Authorization"))
             self._account_id = self.ctx.keys.resolve(key)
