@@ -10,7 +10,7 @@ keeps the package free of cycles).
 
 Foundations (no state of their own):
 
-- ``errors``     ApiError (CoCalc's ``throw Error(message)``) and ProjectCallTimeout
+- ``errors``     every failure one module raises and another catches (ApiError: CoCalc's ``throw Error(message)``)
 - ``jsutil``     JavaScript semantics CoCalc's code relies on (truthiness, string forms, dates, uuids)
 - ``background`` work that goes on after nobody waits for it
 - ``loopback``   which addresses and Host names are loopback (bind check, Host check, fault-control callers)

@@ -42,6 +42,7 @@ import tornado.netutil
 
 from .app import make_app
 from .context import Context
+from .errors import TLSSetupError
 from .execute import kill_running_commands
 from .faults import FaultPlan
 from .keys import KeyResolver
@@ -51,7 +52,7 @@ from .sandbox import SANDBOX
 from .seed import ensure_seeded, mint_start_keys
 from .server import GuardedHTTPServer
 from .store import Store
-from .tls import TLSSetupError, make_self_signed, server_context
+from .tls import make_self_signed, server_context
 
 log = logging.getLogger("cocalc_magics.emulator")
 

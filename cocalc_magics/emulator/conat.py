@@ -24,9 +24,8 @@ import asyncio
 from typing import Any
 
 from .conat_hub import call_hub_method
-from .conat_methods import MethodError
 from .conat_project import call_project_method
-from .errors import ApiError, ProjectCallTimeout
+from .errors import ApiError, MethodError, ProjectCallTimeout
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, js_number, js_string, nullish
 from .keys import key_from_authorization

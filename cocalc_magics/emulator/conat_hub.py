@@ -32,16 +32,16 @@ from typing import Any
 from . import jupyter
 from .accounts import names_of
 from .collaborators import in_project
-from .conat_methods import (
-    MethodError,
-    fail,
-    first_arg_with_caller,
-    split_name,
-    unknown_function,
-)
+from .conat_methods import fail, first_arg_with_caller, split_name, unknown_function
 from .context import Context
-from .errors import ApiError, ProjectCallTimeout
-from .filesystem import PathOutsideProject
+from .errors import (
+    ApiError,
+    JupyterError,
+    MethodError,
+    PathOutsideProject,
+    ProjectCallTimeout,
+    QueryError,
+)
 from .jsutil import (
     UNDEFINED,
     is_valid_uuid,
@@ -52,7 +52,7 @@ from .jsutil import (
     parse_time,
 )
 from .project_control import new_project
-from .user_query import QueryError, UserQuery
+from .user_query import UserQuery
 
 USER_SEARCH_LIMIT, USER_SEARCH_MAX = 20, 50
 _COLLABORATOR_VERBS = {"start": "start it", "stop": "stop it", "touch": "touch it", "state": "get state",
@@ -328,7 +328,7 @@ async def _jupyter_kernels(ctx: Context, account_id: str, args: Any) -> Any:
     opts = first_arg_with_caller(args, "account_id", account_id)
     try:
         return await jupyter.kernels_for(ctx, account_id, opts.get("project_id"))
-    except jupyter.JupyterError as err:
+    except JupyterError as err:
         raise fail(str(err)) from None
     except ProjectCallTimeout:
         raise MethodError("timeout") from None  # callProject rejects with the bare string after 60 s
@@ -338,7 +338,7 @@ async def _jupyter_execute(ctx: Context, account_id: str, args: Any) -> Any:
     opts = first_arg_with_caller(args, "account_id", account_id)
     try:
         return await jupyter.execute_request(ctx, account_id, opts)
-    except jupyter.JupyterError as err:
+    except JupyterError as err:
         raise fail(str(err)) from None
     except ProjectCallTimeout:
         raise MethodError("timeout") from None

@@ -45,7 +45,8 @@ import time
 import uuid
 
 from .background import consume_result
-from .filesystem import PathOutsideProject, ProjectFilesystem
+from .errors import CommandFailed, PathOutsideProject
+from .filesystem import ProjectFilesystem
 from .jsutil import UNDEFINED, js_number, js_string, nullish, truthy
 from .sandbox import path_seen_by_project, project_command
 
@@ -61,10 +62,6 @@ _jobs: dict[str, dict] = {}
 _job_project: dict[str, str] = {}
 _job_output: dict[str, tuple[bytearray, bytearray]] = {}
 _job_finished: dict[str, asyncio.Event] = {}
-
-
-class CommandFailed(Exception):
-    """execute-code calling back with an error (its text is what CoCalc shows)."""
 
 
 def kill_running_commands() -> None:

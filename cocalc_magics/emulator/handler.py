@@ -20,14 +20,13 @@ from typing import Any
 import tornado.web
 
 from .context import Context
-from .errors import ApiError
+from .errors import ApiError, UnreadableBody
 from .jsutil import UNDEFINED
 from .keys import key_from_authorization
 from .nextjs import (
     BODY_LIMIT,
     EVERY_METHOD,
     CappedBody,
-    UnreadableBody,
     count_body_here,
     parse_body,
     write_json,

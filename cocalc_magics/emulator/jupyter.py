@@ -32,11 +32,10 @@ from collections import OrderedDict
 from typing import Any
 
 from .context import Context
-from .errors import ApiError, ProjectCallTimeout
+from .errors import ApiError, JupyterError, ProjectCallTimeout
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, iso_now, js_number, js_string, nullish, truthy
 from .jupyter_kernels import (
-    JupyterError,
     kernel_specs,
     refill_pool,
     running_kernels,
@@ -45,7 +44,7 @@ from .jupyter_kernels import (
 )
 from .sandbox import path_seen_by_project
 
-__all__ = ["JupyterError", "execute_request", "kernels_for", "run_in_project", "running_kernels", "stop_kernel"]
+__all__ = ["execute_request", "kernels_for", "run_in_project", "running_kernels", "stop_kernel"]
 
 PROJECT_LIMITS = {"timeout_ms": 45000, "timeout_ms_per_cell": 30000, "max_output": 5000000,
                   "max_output_per_cell": 1000000}

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .errors import JupyterError
 from .filesystem import ProjectFilesystem
 from .sandbox import SANDBOX, path_seen_by_project, project_command
 
@@ -43,10 +44,6 @@ IDLE_POOL_TIMEOUT_S = 30 * 60
 _IPC_PATH_LIMIT = 100
 log = logging.getLogger("cocalc_magics.emulator")
 _THIS_PYTHON = {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}  # sun_path holds 108 bytes; ZeroMQ appends "-<n>"
-
-
-class JupyterError(Exception):
-    """A failure of the stateless Jupyter API; ``str()`` is CoCalc's text."""
 
 
 def _ulimits() -> None:

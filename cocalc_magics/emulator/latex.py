@@ -38,9 +38,9 @@ import uuid
 from typing import Any
 
 from .blobs import save_blob
-from .errors import ApiError, ProjectCallTimeout
+from .errors import ApiError, PathOutsideProject, ProjectCallTimeout
 from .execute import project_exec
-from .filesystem import PathOutsideProject, ProjectFilesystem
+from .filesystem import ProjectFilesystem
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, js_number, nullish, truthy
 from .project_control import new_project

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 import tornado.web
 from tornado.http1connection import HTTP1Connection
 
+from .errors import UnreadableBody
 from .jsutil import drop_undefined
 
 EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -41,10 +42,6 @@ def answer_not_found(handler: tornado.web.RequestHandler) -> None:
     handler.set_status(404)
     handler.set_header("Content-Type", "text/html; charset=utf-8")
     handler.finish(_NOT_FOUND_PAGE if handler.request.method != "HEAD" else None)
-
-
-class UnreadableBody(Exception):
-    pass
 
 
 def _reject_constant(name: str) -> Any:

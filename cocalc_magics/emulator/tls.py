@@ -15,11 +15,9 @@ import ssl
 import subprocess
 from pathlib import Path
 
+from .errors import TLSSetupError
+
 CERT_NAME, KEY_NAME = "emulator-cert.pem", "emulator-key.pem"
-
-
-class TLSSetupError(Exception):
-    """The certificate could not be made or loaded; the message says why."""
 
 
 def server_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:

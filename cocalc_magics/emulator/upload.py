@@ -50,12 +50,11 @@ import tornado.httputil
 import tornado.web
 
 from .context import Context
-from .errors import ApiError
-from .filesystem import PathOutsideProject
+from .errors import ApiError, PathOutsideProject, ProjectWriteError
 from .handler import StreamedRoute
 from .keys import key_from_authorization
 from .nextjs import answer_not_found
-from .project_writer import PartialFile, ProjectWriteError
+from .project_writer import PartialFile
 
 log = logging.getLogger("cocalc_magics.emulator")
 

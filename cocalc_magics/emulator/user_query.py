@@ -28,15 +28,10 @@ from typing import Any
 
 from .collaborators import COLLABORATOR_GROUPS, in_project
 from .context import Context
-from .errors import ApiError
+from .errors import ApiError, QueryError
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, is_valid_uuid, iso_now, js_string, parse_time
 from .schema import PROJECTS_CUTOFF, PROJECTS_LIMIT, TABLES, Table
-
-
-class QueryError(Exception):
-    """A user-query failure; its text is returned verbatim (user-query keeps string errors)."""
-
 
 _OPERATORS = {"=", "==", "!=", "<>", ">", ">=", "<", "<=", "is", "is not", "IS", "IS NOT"}
 
