@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
@@ -37,24 +36,23 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-import tornado.httpserver
-import tornado.httputil
 import tornado.ioloop
-import tornado.iostream
 import tornado.netutil
 
 from .app import make_app
 from .context import Context
+from .errors import TLSSetupError
 from .execute import kill_running_commands
 from .faults import FaultPlan
 from .keys import KeyResolver
-from .projects import ProjectControl
+from .loopback import is_loopback
+from .project_control import ProjectControl
 from .sandbox import SANDBOX
 from .seed import ensure_seeded, mint_start_keys
+from .server import GuardedHTTPServer
 from .store import Store
-from .tls import TLSSetupError, make_self_signed, server_context
+from .tls import make_self_signed, server_context
 
 log = logging.getLogger("cocalc_magics.emulator")
 
@@ -111,15 +109,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def scrub_own_environment() -> list[str]:
     """Drop CoCalc's and secret-looking variables from this process's environment; the names dropped.
 
@@ -131,69 +120,6 @@ def scrub_own_environment() -> list[str]:
     for name in dropped:
         del os.environ[name]
     return dropped
-
-
-def loopback_host_header(value: str) -> bool:
-    """Whether a ``Host`` header names this machine's loopback (``localhost``, 127.0.0.0/8, ``[::1]``, any port)."""
-    host = value.strip().lower()
-    if host.startswith("["):
-        host = host[: host.find("]") + 1] if "]" in host else host
-    elif host.count(":") == 1:
-        host = host.split(":")[0]
-    return is_loopback(host.rstrip("."))
-
-
-class _RefuseForeignHost(tornado.httputil.HTTPMessageDelegate):
-    """Answers 403 to a request whose Host is not loopback (as Jupyter does against DNS rebinding)."""
-
-    TEXT = (b"Blocked request with a non-loopback Host header: this emulator listens on loopback only; "
-            b"use http://127.0.0.1:PORT or http://localhost:PORT\n")
-
-    def __init__(self, inner: tornado.httputil.HTTPMessageDelegate, connection: Any):
-        self.inner, self.connection, self.refused = inner, connection, False
-
-    def headers_received(self, start_line: Any, headers: tornado.httputil.HTTPHeaders) -> Any:
-        host = headers.get("Host")
-        if host is None or loopback_host_header(host):
-            return self.inner.headers_received(start_line, headers)
-        self.refused = True
-        self.connection.write_headers(
-            tornado.httputil.ResponseStartLine("HTTP/1.1", 403, "Forbidden"),
-            tornado.httputil.HTTPHeaders({"Content-Type": "text/plain; charset=utf-8", "Connection": "close",
-                                          "Content-Length": str(len(self.TEXT))}), self.TEXT)
-        self.connection.finish()
-        return None
-
-    def data_received(self, chunk: bytes) -> Any:
-        return None if self.refused else self.inner.data_received(chunk)
-
-    def finish(self) -> None:
-        if not self.refused:
-            self.inner.finish()
-
-    def on_connection_close(self) -> None:
-        if not self.refused:
-            self.inner.on_connection_close()
-
-
-class GuardedHTTPServer(tornado.httpserver.HTTPServer):
-    """tornado's HTTPServer with a cap on open connections and, in loopback mode, the Host check."""
-
-    def initialize(self, request_callback: Any, *args: Any, max_connections: int = 256,  # type: ignore[override]
-                   loopback_only: bool = False, **kwargs: Any) -> None:
-        super().initialize(request_callback, *args, **kwargs)
-        self.max_connections, self.loopback_only = max_connections, loopback_only
-
-    def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple) -> None:
-        if len(self._connections) >= self.max_connections:
-            stream.close()  # a flood of idle sockets cannot starve the one IOLoop of file descriptors
-            return
-        super().handle_stream(stream, address)
-
-    def start_request(self, server_conn: object,
-                      request_conn: tornado.httputil.HTTPConnection) -> tornado.httputil.HTTPMessageDelegate:
-        delegate = super().start_request(server_conn, request_conn)
-        return _RefuseForeignHost(delegate, request_conn) if self.loopback_only else delegate
 
 
 def site_url_for(host: str, port: int, scheme: str = "http") -> str:
@@ -228,15 +154,15 @@ async def serve(args: argparse.Namespace, data_dir: Path) -> None:
                     "exec is %s", why_unsandboxed,
                     "allowed (--allow-unsandboxed-exec)" if args.allow_unsandboxed_exec else "refused")
     allow_exec, exec_refusal = exec_policy(args, local_only, SANDBOX.available)
+    control = ProjectControl(store, args.transition_delay, args.project_call_timeout)
+    control.recover_after_restart()
     ctx = Context(
-        store=store, keys=KeyResolver(store), data_dir=data_dir, transition_delay=args.transition_delay,
+        store=store, keys=KeyResolver(store), control=control, data_dir=data_dir,
         allow_exec=allow_exec, exec_refusal=exec_refusal,
         blob_store_max_bytes=int(args.blob_store_mb * 1000 * 1000),
+        faults=FaultPlan(control) if args.enable_fault_injection else None,
     )
-    ctx.control = ProjectControl(store, args.transition_delay, args.project_call_timeout)
-    ctx.control.recover_after_restart()
-    if args.enable_fault_injection:
-        ctx.faults = FaultPlan(ctx.control)
+    if ctx.faults is not None:
         log.warning("fault injection is on: loopback callers can make endpoints fail via /_emulator/faults")
     ssl_context, ca_file = None, None
     if args.https:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import ApiError
+from .errors import ApiError
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, is_valid_uuid, iso, js_string, nullish, parse_time
 
@@ -111,7 +111,7 @@ class ApiKeysHandler(ApiHandler):
             row = self._owned(account_id, project_id, key_id)
             if row is None:
                 raise ApiError(f"no api key with id {js_string(key_id)}")
-            changes = {}
+            changes: dict[str, str | None] = {}
             if not nullish(name) and row["name"] != name:
                 changes["name"] = js_string(name)
             if expire is not UNDEFINED:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import tornado.web
 
-from . import accounts, blobs, conat, exec_api, faults, latex, projects, user_query
-from . import upload, write_text_file
+from . import (
+    accounts,
+    blobs,
+    conat,
+    exec_api,
+    fault_control,
+    jupyter,
+    latex,
+    projects,
+    upload,
+    user_query,
+    write_text_file,
+)
 from .context import Context
-from .handler import answer_not_found
-from .jupyter import ROUTES as JUPYTER_ROUTES
-
-class NotFoundHandler(tornado.web.RequestHandler):
-    """Next answers unknown paths (including unknown API routes) with its HTML 404 page."""
-
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-    def prepare(self) -> None:
-        answer_not_found(self)
+from .nextjs import NotFoundHandler
 
 
 def make_app(ctx: Context) -> tornado.web.Application:
@@ -25,8 +27,8 @@ def make_app(ctx: Context) -> tornado.web.Application:
         *accounts.ROUTES, *conat.ROUTES, *blobs.ROUTES,
         *write_text_file.ROUTES, *upload.ROUTES,
         # Registered only when fault injection is on; otherwise the path is Next's 404 like any other.
-        *(faults.ROUTES if ctx.faults is not None else []),
-        *JUPYTER_ROUTES,  # v2 jupyter/kernels and jupyter/execute
+        *(fault_control.ROUTES if ctx.faults is not None else []),
+        *jupyter.ROUTES,  # v2 jupyter/kernels and jupyter/execute
     ]
     handlers = [(pattern, handler, {"ctx": ctx}) for pattern, handler in routes]
     return tornado.web.Application(

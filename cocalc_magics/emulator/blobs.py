@@ -27,8 +27,8 @@ import re
 import tornado.web
 
 from .context import Context
-from .handler import answer_not_found
 from .jsutil import is_valid_uuid
+from .nextjs import EVERY_METHOD, answer_not_found
 
 BLOB_TTL_SECONDS = 60 * 60 * 24
 _INLINE_EXTENSIONS = {"png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico"}
@@ -66,7 +66,7 @@ def _safe_filename(path: str) -> str:
 
 class BlobHandler(tornado.web.RequestHandler):
     # Express's router.get answers GET and HEAD; other methods fall through to Next, whose answer is its 404.
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    SUPPORTED_METHODS = EVERY_METHOD
 
     def initialize(self, ctx: Context) -> None:
         self.ctx = ctx

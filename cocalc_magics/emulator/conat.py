@@ -24,13 +24,11 @@ import asyncio
 from typing import Any
 
 from .conat_hub import call_hub_method
-from .conat_methods import MethodError
 from .conat_project import call_project_method
-from .context import ApiError
+from .errors import ApiError, MethodError, ProjectCallTimeout
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, js_number, js_string, nullish
 from .keys import key_from_authorization
-from .projects import ProjectCallTimeout
 
 DEFAULT_TIMEOUT_MS = 15000
 # Emulator-only: CoCalc takes any timeout; here no request holds a connection longer than an hour.

@@ -31,15 +31,17 @@ from typing import Any
 
 from . import jupyter
 from .accounts import names_of
-from .conat_methods import (
+from .collaborators import in_project
+from .conat_methods import fail, first_arg_with_caller, split_name, unknown_function
+from .context import Context
+from .errors import (
+    ApiError,
+    JupyterError,
     MethodError,
-    fail,
-    first_arg_with_caller,
-    split_name,
-    unknown_function,
+    PathOutsideProject,
+    ProjectCallTimeout,
+    QueryError,
 )
-from .context import ApiError, Context
-from .filesystem import PathOutsideProject
 from .jsutil import (
     UNDEFINED,
     is_valid_uuid,
@@ -49,8 +51,8 @@ from .jsutil import (
     nullish,
     parse_time,
 )
-from .projects import ProjectCallTimeout, new_project
-from .user_query import QueryError, UserQuery
+from .project_control import new_project
+from .user_query import UserQuery
 
 USER_SEARCH_LIMIT, USER_SEARCH_MAX = 20, 50
 _COLLABORATOR_VERBS = {"start": "start it", "stop": "stop it", "touch": "touch it", "state": "get state",
@@ -235,7 +237,7 @@ async def _add_collaborator(ctx: Context, account_id: str, args: Any) -> Any:
     for project_id, new_account in zip(projects, accounts):
         project = _existing_project(ctx, project_id)
         users = project.setdefault("users", {})
-        if (users.get(new_account) or {}).get("group") not in ("owner", "collaborator"):
+        if not in_project(project, new_account):
             users[new_account] = {"group": "collaborator"}
         ctx.store.save_project(project)
     return {"project_id": opts.get("project_id")}
@@ -326,7 +328,7 @@ async def _jupyter_kernels(ctx: Context, account_id: str, args: Any) -> Any:
     opts = first_arg_with_caller(args, "account_id", account_id)
     try:
         return await jupyter.kernels_for(ctx, account_id, opts.get("project_id"))
-    except jupyter.JupyterError as err:
+    except JupyterError as err:
         raise fail(str(err)) from None
     except ProjectCallTimeout:
         raise MethodError("timeout") from None  # callProject rejects with the bare string after 60 s
@@ -336,7 +338,7 @@ async def _jupyter_execute(ctx: Context, account_id: str, args: Any) -> Any:
     opts = first_arg_with_caller(args, "account_id", account_id)
     try:
         return await jupyter.execute_request(ctx, account_id, opts)
-    except jupyter.JupyterError as err:
+    except JupyterError as err:
         raise fail(str(err)) from None
     except ProjectCallTimeout:
         raise MethodError("timeout") from None

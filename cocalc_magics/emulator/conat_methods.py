@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import MethodError
 from .jsutil import js_string
-
-
-class MethodError(Exception):
-    """A called method failed; ``str()`` is `${err}` exactly as the API loop answers it."""
 
 
 def fail(message: str) -> MethodError:

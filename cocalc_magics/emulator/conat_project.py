@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from . import jupyter
-from .conat_methods import MethodError, fail, options, split_name, unknown_function
+from .conat_methods import fail, options, split_name, unknown_function
 from .context import Context
-from .execute import CommandFailed, execute_code
-from .filesystem import HOME, PathOutsideProject, ProjectFilesystem
+from .errors import CommandFailed, JupyterError, MethodError, PathOutsideProject
+from .execute import execute_code
+from .filesystem import HOME, ProjectFilesystem
 from .jsutil import UNDEFINED, js_string, nullish, truthy
 
 MAX_TEXT_FILE_BYTES = 10 * 1024 * 1024
@@ -250,7 +251,7 @@ async def _realpath(ctx, fs, project_id, args) -> Any:
 async def _jupyter_execute(ctx, fs, project_id, args) -> Any:
     try:
         return await jupyter.run_in_project(ctx, project_id, options(args))
-    except jupyter.JupyterError as err:
+    except JupyterError as err:
         raise MethodError(str(err) if str(err).startswith("Timeout") else f"Error: {err}") from None
 
 

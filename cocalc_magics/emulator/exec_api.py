@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import ApiError
+from .errors import ApiError, ProjectCallTimeout
 from .execute import project_exec
 from .handler import ApiHandler
 from .jsutil import UNDEFINED
-from .projects import ProjectCallTimeout
 
 EXEC_PARAMS = ("command", "args", "path", "timeout", "max_output", "bash", "err_on_exit", "env",
                "async_call", "async_get", "async_stats", "async_await")

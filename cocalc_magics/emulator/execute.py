@@ -44,7 +44,9 @@ import signal
 import time
 import uuid
 
-from .filesystem import PathOutsideProject, ProjectFilesystem
+from .background import consume_result
+from .errors import CommandFailed, PathOutsideProject
+from .filesystem import ProjectFilesystem
 from .jsutil import UNDEFINED, js_number, js_string, nullish, truthy
 from .sandbox import path_seen_by_project, project_command
 
@@ -60,10 +62,6 @@ _jobs: dict[str, dict] = {}
 _job_project: dict[str, str] = {}
 _job_output: dict[str, tuple[bytearray, bytearray]] = {}
 _job_finished: dict[str, asyncio.Event] = {}
-
-
-class CommandFailed(Exception):
-    """execute-code calling back with an error (its text is what CoCalc shows)."""
 
 
 def kill_running_commands() -> None:
@@ -198,7 +196,7 @@ class _Run:
             # The group holds bwrap; its sandbox dies with it (--die-with-parent, own PID namespace).
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            readers.add_done_callback(_consume_result)  # reaped in the background
+            readers.add_done_callback(consume_result)  # reaped in the background
             shown = self.original_command if self.fixed_argv is not None else f"{self.command} {' '.join(self.args)}"
             raise CommandFailed(f"killed command '{shown}'") from None
         stdout, stderr = _decode(out_buffer, limit), _decode(err_buffer, limit)
@@ -230,12 +228,6 @@ def _output_limit(characters: float | None) -> int:
 
 def _decode(data: bytes | bytearray, limit: int) -> str:
     return bytes(data).decode("utf-8", errors="replace")[:limit]
-
-
-def _consume_result(future: asyncio.Future) -> None:
-    """Retrieve the outcome of work nobody awaits any more, so asyncio does not warn about it."""
-    if not future.cancelled():
-        future.exception()
 
 
 async def _read_all(stream: asyncio.StreamReader, keep_bytes: int, kept: bytearray) -> None:

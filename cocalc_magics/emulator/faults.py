@@ -33,23 +33,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
-import json
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 import tornado.iostream
 import tornado.web
+from tornado.http1connection import HTTP1Connection
 
-from .handler import answer_not_found
-from .jsutil import is_valid_uuid
+from .nextjs import write_answer, write_plain
+from .project_control import ProjectControl
 
 FAULTS = ("500", "502", "503", "413", "reset", "slow", "invalid-json", "empty-object", "truncated")
-STUCK_STATES = ("starting", "stopping")
-DEFAULT_SLOW_SECONDS = 30.0
-MAX_SLOW_SECONDS = 600.0
 
 _NGINX_PAGE = ("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}"
                "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -67,8 +62,8 @@ class ArmedFault:
 class FaultPlan:
     """Which endpoints fail how, and how often each fault has fired (tests read that to count retries)."""
 
-    def __init__(self, control):
-        self.control = control  # ProjectControl, for stuck projects
+    def __init__(self, control: ProjectControl):
+        self.control = control  # for stuck projects
         self.armed: dict[str, ArmedFault] = {}
         self.fired: dict[str, dict[str, int]] = {}
 
@@ -95,6 +90,7 @@ class FaultPlan:
         return armed
 
     def describe(self) -> dict:
+        """What ``GET /_emulator/faults`` shows."""
         return {"armed": {name: {"fault": a.fault, "count": a.count} for name, a in self.armed.items()},
                 "fired": self.fired, "stuck": dict(self.control.stuck)}
 
@@ -136,99 +132,19 @@ async def _answer_with(handler: tornado.web.RequestHandler, armed: ArmedFault) -
         return
     if fault == "slow":
         await asyncio.sleep(armed.delay)
-        if handler.request.connection.stream.closed():
+        connection = handler.request.connection
+        if not isinstance(connection, HTTP1Connection) or connection.stream.closed():
             return
-        _write(handler, 504, "text/html", _NGINX_PAGE.format(status=504, reason="Gateway Time-out"))
+        write_answer(handler, 504, "text/html", _NGINX_PAGE.format(status=504, reason="Gateway Time-out"))
         return
     if fault == "500":
-        _write(handler, 500, "text/plain; charset=utf-8", "Internal Server Error")
+        write_plain(handler, 500, "Internal Server Error")
     elif fault in ("502", "503"):
         reason = "Bad Gateway" if fault == "502" else "Service Temporarily Unavailable"
-        _write(handler, int(fault), "text/html", _NGINX_PAGE.format(status=fault, reason=reason))
+        write_answer(handler, int(fault), "text/html", _NGINX_PAGE.format(status=fault, reason=reason))
     elif fault == "413":
-        _write(handler, 413, "text/plain; charset=utf-8", "Body exceeded 1mb limit")
+        write_plain(handler, 413, "Body exceeded 1mb limit")
     elif fault == "invalid-json":
-        _write(handler, 200, "application/json; charset=utf-8", _CUT_JSON)
+        write_answer(handler, 200, "application/json; charset=utf-8", _CUT_JSON)
     elif fault == "empty-object":
-        _write(handler, 200, "application/json; charset=utf-8", b"{}")
-
-
-def _write(handler: tornado.web.RequestHandler, status: int, content_type: str, body: str | bytes) -> None:
-    handler.set_status(status)
-    handler.set_header("Content-Type", content_type)
-    handler.finish(body)
-
-
-def _is_loopback(address: str | None) -> bool:
-    try:
-        return ipaddress.ip_address((address or "").split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-class FaultControlHandler(tornado.web.RequestHandler):
-    """``/_emulator/faults``: arm, clear and read faults. Loopback callers only, and never with credentials."""
-
-    def initialize(self, ctx) -> None:
-        self.ctx = ctx
-
-    def prepare(self) -> None:
-        if not _is_loopback(self.request.remote_ip):
-            # Looks exactly like the emulator without fault injection: nothing to discover remotely.
-            answer_not_found(self)
-            return
-        if "Authorization" in self.request.headers or "Cookie" in self.request.headers:
-            self._reply({"error": "the fault control endpoint takes no credentials; send the request without "
-                                  "an Authorization header or cookies"}, 400)
-
-    def get(self) -> None:
-        self._reply(self.ctx.faults.describe())
-
-    def post(self) -> None:
-        try:
-            request = json.loads(self.request.body or b"{}")
-        except ValueError:
-            self._reply({"error": "send a JSON object"}, 400)
-            return
-        problem = self._apply(request) if isinstance(request, dict) else "send a JSON object"
-        if problem:
-            self._reply({"error": problem}, 400)
-        else:
-            self._reply(self.ctx.faults.describe())
-
-    def _apply(self, request: dict) -> str | None:
-        plan: FaultPlan = self.ctx.faults
-        if request.get("clear"):
-            plan.clear()
-            return None
-        if "stuck" in request:
-            project_id, state = request.get("project_id"), request["stuck"]
-            if not is_valid_uuid(project_id) or self.ctx.store.get_project(project_id) is None:
-                return "project_id must be the uuid of an existing project"
-            if state is None:
-                self.ctx.control.release(project_id)
-            elif state in STUCK_STATES:
-                self.ctx.control.hold(project_id, state)
-            else:
-                return f"stuck must be one of {', '.join(STUCK_STATES)} or null"
-            return None
-        endpoint, fault = request.get("endpoint"), request.get("fault")
-        if not isinstance(endpoint, str) or not endpoint.strip("/"):
-            return "endpoint must name an endpoint such as 'user-query', 'projects/start', 'blobs' or '*'"
-        if fault not in FAULTS:
-            return f"fault must be one of {', '.join(FAULTS)}"
-        count, delay = request.get("count"), request.get("delay", DEFAULT_SLOW_SECONDS)
-        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
-            return "count must be a positive integer (or absent: until cleared)"
-        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= MAX_SLOW_SECONDS:
-            return f"delay must be a number of seconds between 0 and {MAX_SLOW_SECONDS:g}"
-        plan.arm(endpoint.strip("/"), fault, count, float(delay))
-        return None
-
-    def _reply(self, value: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(value))
-
-
-ROUTES = [(r"/_emulator/faults", FaultControlHandler)]
+        write_answer(handler, 200, "application/json; charset=utf-8", b"{}")

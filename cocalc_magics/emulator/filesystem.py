@@ -20,12 +20,10 @@ import posixpath
 import stat
 from pathlib import Path
 
+from .errors import PathOutsideProject
+
 HOME = "/home/user"
 _WRITABLE_TREES = (HOME, "/tmp")
-
-
-class PathOutsideProject(Exception):
-    """A path param that would leave the project's home or /tmp."""
 
 
 class ProjectFilesystem:

@@ -10,8 +10,9 @@ place these rules live.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 UNDEFINED = object()
 """Marker for a JS ``undefined`` (a param that was not sent), distinct from JSON ``null``."""
@@ -20,7 +21,7 @@ UNDEFINED = object()
 _UUID_RE = re.compile(r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}")
 
 
-def is_valid_uuid(value: Any) -> bool:
+def is_valid_uuid(value: Any) -> TypeGuard[str]:
     """CoCalc's ``isValidUUID``: a 36-character string of the usual hex-and-dash shape."""
     return isinstance(value, str) and len(value) == 36 and bool(_UUID_RE.search(value))
 
@@ -30,7 +31,7 @@ def truthy(value: Any) -> bool:
     if value is UNDEFINED or value is None or value is False:
         return False
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value != 0 and value == value  # NaN is falsy
+        return value != 0 and not math.isnan(value)  # NaN is falsy
     if isinstance(value, str):
         return value != ""
     return True

@@ -31,21 +31,20 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from .context import ApiError, Context
+from .context import Context
+from .errors import ApiError, JupyterError, ProjectCallTimeout
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, iso_now, js_number, js_string, nullish, truthy
 from .jupyter_kernels import (
-    JupyterError,
     kernel_specs,
     refill_pool,
     running_kernels,
-    seen_by_project,
     stop_kernel,
     take_kernel,
 )
-from .projects import ProjectCallTimeout
+from .sandbox import path_seen_by_project
 
-__all__ = ["JupyterError", "execute_request", "kernels_for", "run_in_project", "running_kernels", "stop_kernel"]
+__all__ = ["execute_request", "kernels_for", "run_in_project", "running_kernels", "stop_kernel"]
 
 PROJECT_LIMITS = {"timeout_ms": 45000, "timeout_ms_per_cell": 30000, "max_output": 5000000,
                   "max_output_per_cell": 1000000}
@@ -178,7 +177,7 @@ async def run_in_project(ctx: Context, project_id: str, opts: dict) -> list[dict
             try:
                 if not fs.host_path(fs.virtual(js_string(path))).is_dir():
                     raise FileNotFoundError(f"ENOENT: no such file or directory, chdir '{js_string(path)}'")
-                await kernel.chdir(seen_by_project(fs, fs.virtual(js_string(path))))
+                await kernel.chdir(path_seen_by_project(fs, fs.virtual(js_string(path))))
             except Exception as err:  # noqa: BLE001 -- any chdir failure becomes a stderr output, as in CoCalc
                 outputs.append({"name": "stderr", "text": f"Error: {err}"})
         history = opts.get("history")

@@ -35,9 +35,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import sandbox
+from .errors import JupyterError
 from .filesystem import ProjectFilesystem
-from .sandbox import project_command
+from .sandbox import SANDBOX, path_seen_by_project, project_command
 
 STARTUP_TIMEOUT_S = 60
 IDLE_POOL_TIMEOUT_S = 30 * 60
@@ -46,28 +46,12 @@ log = logging.getLogger("cocalc_magics.emulator")
 _THIS_PYTHON = {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}  # sun_path holds 108 bytes; ZeroMQ appends "-<n>"
 
 
-class JupyterError(Exception):
-    """A failure of the stateless Jupyter API; ``str()`` is CoCalc's text."""
-
-
 def _ulimits() -> None:
     """``ulimit -n 1000 -f 10485760 -t 30 -v 3000000``, applied in the kernel process before exec."""
     resource.setrlimit(resource.RLIMIT_NOFILE, (1000, 1000))
     resource.setrlimit(resource.RLIMIT_FSIZE, (10485760 * 1024, 10485760 * 1024))
     resource.setrlimit(resource.RLIMIT_CPU, (30, 30))
     resource.setrlimit(resource.RLIMIT_AS, (3000000 * 1024, 3000000 * 1024))
-
-
-def seen_by_project(fs: ProjectFilesystem, path: str) -> str:
-    """How a project process names ``path``: the sandbox's ``path_seen_by_project`` once it has one, else the
-    host path (processes started unsandboxed see the host's file system)."""
-    translate = getattr(sandbox, "path_seen_by_project", None)
-    return translate(fs, path) if translate else str(fs.host_path(path))
-
-
-def _sandboxed() -> bool:
-    state = getattr(sandbox, "SANDBOX", None)
-    return bool(state is not None and getattr(state, "available", False))
 
 
 def kernel_specs() -> dict[str, dict]:
@@ -109,7 +93,7 @@ class ProjectKernel:
         self.connection_dir = self.fs.host_path("/tmp") / name
         self.connection_dir.mkdir(mode=0o700)
         host_side = self._short_host_path(self.connection_dir)
-        kernel_side = seen_by_project(self.fs, f"/tmp/{name}")
+        kernel_side = path_seen_by_project(self.fs, f"/tmp/{name}")
         if kernel_side == str(self.connection_dir):
             kernel_side = str(host_side)  # unsandboxed: the kernel sees the host's paths too
         # One set of socket files in the project's /tmp, named from each side of the sandbox's wall.
@@ -124,7 +108,7 @@ class ProjectKernel:
         if argv and argv[0] in _THIS_PYTHON:
             argv[0] = sys.executable  # as jupyter_client does: the native kernel runs on the emulator's Python
         env = {**(spec.env or {}), "PYTHONWARNINGS": "ignore"}
-        if not _sandboxed():
+        if not SANDBOX.available:
             # ipykernel exits when its parent is gone, so a killed emulator leaves no kernel behind (in the
             # sandbox, --die-with-parent does that, and the kernel's parent pid is the sandbox's own).
             env["JPY_PARENT_PID"] = str(os.getpid())

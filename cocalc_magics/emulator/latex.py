@@ -38,12 +38,13 @@ import uuid
 from typing import Any
 
 from .blobs import save_blob
-from .context import ApiError
+from .errors import ApiError, PathOutsideProject, ProjectCallTimeout
 from .execute import project_exec
-from .filesystem import PathOutsideProject, ProjectFilesystem
+from .filesystem import ProjectFilesystem
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, js_number, nullish, truthy
-from .projects import ProjectCallTimeout, new_project, projects_for_listing
+from .project_control import new_project
+from .projects import projects_for_listing
 
 MAX_PDF_BYTES = 10 * 1000 * 1000  # COCALC_PROJECT_MAX_FILE_SIZE_MB = 10, in units of 1000*1000
 DEFAULT_LATEX_ARGV = ["latexmk", "-pdf", "-f", "-g", "-bibtex", "-deps", "-interaction=nonstopmode"]

@@ -22,20 +22,13 @@ import re
 import secrets
 from pathlib import Path
 
-from .filesystem import PathOutsideProject, ProjectFilesystem
+from .errors import PathOutsideProject, PathRefused, ProjectWriteError
+from .filesystem import ProjectFilesystem
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_MODE = 0o666  # Node's default for fs.writeFile / createWriteStream (the umask applies)
 # JSON can carry a lone surrogate ("\ud800"); Node's UTF-8 encoder writes U+FFFD for it.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class ProjectWriteError(Exception):
-    """The project's writer failed; the message is one line and never holds file content."""
-
-
-class PathRefused(ProjectWriteError):
-    """Emulator-only: the path leaves the project (its home and /tmp)."""
 
 
 def _parent_and_name(fs: ProjectFilesystem, path: object) -> tuple[int, str, str]:

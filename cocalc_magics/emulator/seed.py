@@ -7,10 +7,11 @@ mints a new key per seed account (earlier keys keep working) and the ready line 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from .context import Context
 from .jsutil import iso_now
-from .projects import new_project
+from .project_control import new_project
 
 SEED_ACCOUNTS = (
     {"email_address": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
@@ -28,7 +29,7 @@ def ensure_seeded(ctx: Context) -> list[dict]:
     seeded = []
     for spec in SEED_ACCOUNTS:
         now = iso_now()
-        account = {"account_id": str(uuid.uuid4()), "email_address": spec["email_address"],
+        account: dict[str, Any] = {"account_id": str(uuid.uuid4()), "email_address": spec["email_address"],
                    "first_name": spec["first_name"], "last_name": spec["last_name"], "name": None,
                    "created": now, "last_active": now, "groups": [], "profile": None}
         ctx.store.insert_account(account)

@@ -110,7 +110,8 @@ class Store:
             "INSERT INTO api_keys(account_id, project_id, name, created, expire) VALUES(?, ?, ?, ?, ?)",
             (account_id, project_id, name, created, expire),
         )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # set by every successful INSERT
+        return cursor.lastrowid
 
     def set_api_key_secret(self, key_id: int, trunc: str, hash_: str) -> None:
         self.db.execute("UPDATE api_keys SET trunc=?, hash=? WHERE id=?", (trunc, hash_, key_id))

@@ -49,11 +49,12 @@ from urllib.parse import parse_qs
 import tornado.httputil
 import tornado.web
 
-from .context import ApiError, Context
-from .filesystem import PathOutsideProject
-from .handler import answer_not_found
+from .context import Context
+from .errors import ApiError, PathOutsideProject, ProjectWriteError
+from .handler import StreamedRoute
 from .keys import key_from_authorization
-from .project_writer import PartialFile, ProjectWriteError
+from .nextjs import answer_not_found
+from .project_writer import PartialFile
 
 log = logging.getLogger("cocalc_magics.emulator")
 
@@ -137,29 +138,22 @@ def _end_upload(key: tuple[str, str, str]) -> None:
         upload.partial.discard()
 
 
-@tornado.web.stream_request_body
-class UploadHandler(tornado.web.RequestHandler):
+class UploadHandler(StreamedRoute):
     # Express's router.post answers POST only; other methods fall through to Next, whose answer is its 404.
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    body_limit = MAX_REQUEST_BYTES
 
     def initialize(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self._chunks: list[bytes] = []
-        self._received = 0
+        super().initialize(ctx)
         self._account_id: str | None = None
 
     def prepare(self) -> None:
-        self.request.connection.set_max_body_size(1 << 40)  # type: ignore[union-attr]  # counted in post()
+        super().prepare()
         if self.request.method == "POST":
             key = key_from_authorization(self.request.headers.get("Authorization"))
             self._account_id = self.ctx.keys.resolve(key)
 
     def data_received(self, chunk: bytes) -> None:
-        self._received += len(chunk)
-        if self._account_id and self._received <= MAX_REQUEST_BYTES:
-            self._chunks.append(chunk)
-        else:
-            self._chunks = []  # drain the rest without keeping it
+        self._raw_body.add(chunk, keep=bool(self._account_id))
 
     def _fall_through(self, *args: Any) -> None:
         answer_not_found(self)
@@ -245,12 +239,12 @@ class UploadHandler(tornado.web.RequestHandler):
 
     def _one_file_part(self) -> tuple[tornado.httputil.HTTPFile, dict[str, list[bytes]]]:
         """formidable's parse of the body: the one file part, and the other fields."""
-        if self._received > MAX_REQUEST_BYTES:
+        if self._raw_body.too_large:
             raise UploadRefused(HUB_FAILED, f"request body over {MAX_REQUEST_BYTES} bytes")
         fields: dict[str, list[bytes]] = {}
         files: dict[str, list[tornado.httputil.HTTPFile]] = {}
         content_type = self.request.headers.get("Content-Type", "")
-        body, self._chunks = b"".join(self._chunks), []  # one copy of the body in memory, not two
+        body = self._raw_body.take()
         if content_type.lower().startswith("multipart/form-data"):
             try:
                 tornado.httputil.parse_body_arguments(content_type, body, fields, files)

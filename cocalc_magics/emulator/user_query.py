@@ -26,81 +26,13 @@ import copy
 import datetime as _dt
 from typing import Any
 
-from .context import ApiError, Context
+from .collaborators import COLLABORATOR_GROUPS, in_project
+from .context import Context
+from .errors import ApiError, QueryError
 from .handler import ApiHandler
 from .jsutil import UNDEFINED, is_valid_uuid, iso_now, js_string, parse_time
+from .schema import PROJECTS_CUTOFF, PROJECTS_LIMIT, TABLES, Table
 
-PROJECTS_CUTOFF = _dt.timedelta(weeks=6)
-PROJECTS_LIMIT = 300
-_SETTINGS_DEFAULT = {"cores": 1, "cpu_shares": 0, "disk_quota": 3000, "memory": 1000, "memory_request": 0,
-                     "mintime": 1800, "network": 0, "member_host": 0, "ephemeral_state": 0,
-                     "ephemeral_disk": 0, "always_running": 0}
-
-
-class QueryError(Exception):
-    """A user-query failure; its text is returned verbatim (user-query keeps string errors)."""
-
-
-class Table:
-    def __init__(self, name: str, primary_key: str, get_fields: dict, set_fields: dict, map_fields: set,
-                 time_fields: set, projects: bool = False, cutoff: bool = False):
-        self.name, self.primary_key = name, primary_key
-        self.get_fields, self.set_fields = get_fields, set_fields
-        self.map_fields, self.time_fields = map_fields, time_fields
-        self.projects, self.cutoff = projects, cutoff
-
-
-_ACCOUNT_GET = {
-    "account_id": None, "email_address": None, "name": None, "first_name": "", "last_name": "",
-    "created": None, "last_active": None, "groups": [], "profile": {"color": "rgb(170,170,170)"},
-    "other_settings": {"katex": True, "confirm_close": False, "mask_files": False, "page_size": 500,
-                       "standby_timeout_m": 15, "first_steps": True, "newsletter": False,
-                       "time_ago_absolute": False, "no_free_warnings": False, "allow_mentions": True,
-                       "dark_mode": False, "i18n": "en"},
-    "editor_settings": {"line_wrapping": True, "line_numbers": True, "bindings": "standard",
-                        "theme": "default", "tab_size": 4, "indent_unit": 4},
-    "terminal": {"font_size": 14, "color_scheme": "default", "font": "monospace"},
-    "autosave": 45, "evaluate_key": "Shift-Enter", "font_size": 14, "passports": {}, "ssh_keys": {},
-    "unlisted": False, "tags": None, "tours": None, "email_address_verified": None,
-    "email_address_problem": None, "org": None, "lti_id": None, "stripe_checkout_session": None,
-    "stripe_customer": None, "coupon_history": None, "customize": None, "ephemeral": None,
-    "min_balance": None, "balance": None, "balance_alert": None, "auto_balance": None,
-    "purchase_closing_day": None, "stripe_usage_subscription": None, "email_daily_statements": None,
-    "unread_message_count": None,
-}
-_ACCOUNT_SET = {name: True for name in (
-    "name", "editor_settings", "other_settings", "first_name", "last_name", "terminal", "autosave",
-    "evaluate_key", "font_size", "profile", "ssh_keys", "sign_up_usage_intent", "unlisted", "tags", "tours",
-    "email_daily_statements", "auto_balance")}
-_ACCOUNT_SET["account_id"] = "account_id"
-_PROJECT_GET = {
-    "project_id": None, "name": None, "title": "", "description": "", "users": {}, "invite": None,
-    "invite_requests": None, "deleted": None, "host": None, "settings": _SETTINGS_DEFAULT, "run_quota": None,
-    "site_license": None, "status": None, "secret_token": None, "state": None, "last_edited": None,
-    "last_active": None, "action_request": None, "course": None, "compute_image": "default", "created": None,
-    "env": None, "sandbox": None, "avatar_image_tiny": None, "color": None, "pay_as_you_go_quotas": None,
-    "snapshots": None, "backups": None, "rootfs_image": None,
-}
-_PROJECT_SET = {name: True for name in (
-    "title", "name", "description", "deleted", "invite_requests", "users", "action_request", "compute_image",
-    "rootfs_image", "site_license", "env", "sandbox", "avatar_image_tiny", "avatar_image_full", "snapshots",
-    "backups", "color")}
-_PROJECT_SET["project_id"] = "project_write"
-_ACCOUNT_MAPS = {"profile", "other_settings", "editor_settings", "terminal", "passports", "ssh_keys",
-                 "email_address_verified", "email_address_problem", "stripe_checkout_session",
-                 "stripe_customer", "coupon_history", "customize", "auto_balance"}
-_PROJECT_MAPS = {"users", "invite", "invite_requests", "host", "settings", "run_quota", "site_license", "status",
-                 "state", "last_active", "action_request", "course", "env", "pay_as_you_go_quotas", "snapshots",
-                 "backups"}
-
-TABLES = {
-    "accounts": Table("accounts", "account_id", _ACCOUNT_GET, _ACCOUNT_SET, _ACCOUNT_MAPS,
-                      {"created", "last_active"}),
-    "projects": Table("projects", "project_id", _PROJECT_GET, _PROJECT_SET, _PROJECT_MAPS,
-                      {"created", "last_edited"}, projects=True, cutoff=True),
-    "projects_all": Table("projects_all", "project_id", _PROJECT_GET, _PROJECT_SET, _PROJECT_MAPS,
-                          {"created", "last_edited"}, projects=True),
-}
 _OPERATORS = {"=", "==", "!=", "<>", ">", ">=", "<", "<=", "is", "is not", "IS", "IS NOT"}
 
 
@@ -180,7 +112,7 @@ class UserQuery:
         table = keys[0] if keys else "undefined"
         body = query.get(table, UNDEFINED) if isinstance(query, dict) else query[0] if keys else UNDEFINED
         multi = isinstance(body, list)
-        if multi:
+        if isinstance(body, list):
             if len(body) > 1:
                 raise QueryError("FATAL: array of length > 1 not yet implemented")
             body = body[0] if body else UNDEFINED
@@ -190,7 +122,7 @@ class UserQuery:
             return {table: self.get(table, copy.deepcopy(body), multi)}
         if not self.account_id:
             raise QueryError("FATAL: no anonymous set queries")
-        await self.set(table, copy.deepcopy(body))
+        await self.set(table, copy.deepcopy(body), self.account_id)
         return {table: UNDEFINED}
 
     # -- get ------------------------------------------------------------------------------
@@ -204,7 +136,7 @@ class UserQuery:
         for field in query:
             if field not in table.get_fields:
                 raise QueryError(f"FATAL: user get query not allowed for {name}.{field}")
-        rows = self._candidate_rows(table, query)
+        rows = self._candidate_rows(table, query, self.account_id)
         rows = [r for r in rows if all(_matches(r.get(f), v, f in table.time_fields)
                                        for f, v in query.items() if v is not None)]
         if table.cutoff:
@@ -216,19 +148,20 @@ class UserQuery:
             return results[0] if results else UNDEFINED
         return [{k: v for k, v in row.items() if v is not None} for row in results]
 
-    def _candidate_rows(self, table: Table, query: dict) -> list[dict]:
+    def _candidate_rows(self, table: Table, query: dict, account_id: str) -> list[dict]:
         store = self.ctx.store
         if not table.projects:
-            account = store.get_account(self.account_id)
+            account = store.get_account(account_id)
             return [account] if account else []
         project_id = query.get("project_id")
         if project_id:  # the 'projects' pg_where: a read-access check on that one project
             if not self._in_project(project_id):
                 raise QueryError(f"FATAL: you do not have read access to this project -- "
                                  f"account_id={self.account_id}, project_id_=undefined")
-            rows = [store.get_project(project_id)]
+            project = store.get_project(project_id)
+            rows = [project] if project is not None else []
         else:
-            rows = store.projects_of(self.account_id)
+            rows = store.projects_of(account_id)
         if table.cutoff:
             oldest = _dt.datetime.now(_dt.timezone.utc) - PROJECTS_CUTOFF
             rows = [r for r in rows if (parse_time(r.get("last_edited")) or oldest) >= oldest]
@@ -237,9 +170,7 @@ class UserQuery:
     def _in_project(self, project_id: Any) -> bool:
         if not is_valid_uuid(project_id):
             raise QueryError(f'invalid input syntax for type uuid: "{js_string(project_id)}"')
-        project = self.ctx.store.get_project(project_id)
-        group = (((project or {}).get("users") or {}).get(self.account_id) or {}).get("group")
-        return group in ("owner", "collaborator")
+        return in_project(self.ctx.store.get_project(project_id), self.account_id)
 
     @staticmethod
     def _select(table: Table, row: dict, query: dict) -> dict:
@@ -259,7 +190,7 @@ class UserQuery:
 
     # -- set ------------------------------------------------------------------------------
 
-    async def set(self, name: str, query: dict) -> None:
+    async def set(self, name: str, query: dict, account_id: str) -> None:
         table = TABLES.get(name)
         if table is None:
             raise QueryError(f"FATAL: table '{name}' does not exist")
@@ -270,24 +201,24 @@ class UserQuery:
             if project_id is None:
                 raise QueryError(f"FATAL: must specify {name}.project_id")
         else:
-            query["account_id"] = self.account_id
+            query["account_id"] = account_id
         for field in query:
             if field != table.primary_key and field not in table.set_fields:
                 raise QueryError(f"FATAL: changing {name}.{field} not allowed")
         if table.projects:
             await self._set_project(name, query)
         else:
-            self._set_account(query)
+            self._set_account(query, account_id)
 
-    def _set_account(self, query: dict) -> None:
+    def _set_account(self, query: dict, account_id: str) -> None:
         for field in ("first_name", "last_name"):
             if query.get(field) is not None:
                 query[field] = js_string(query[field])[:254]
                 if not query[field]:
                     raise QueryError(f"{field} must be nonempty")
-        account = self.ctx.store.get_account(self.account_id)
+        account = self.ctx.store.get_account(account_id)
         if account is None:
-            raise QueryError(f"no account with id {self.account_id}")
+            raise QueryError(f"no account with id {account_id}")
         self._apply(TABLES["accounts"], account, query)
         self.ctx.store.save_account(account)
 
@@ -307,7 +238,6 @@ class UserQuery:
         if isinstance(request, dict) and js_string(request.get("time")) != js_string(old_request.get("time")):
             await self._project_action(project_id, request)
             return  # before_change answered "stop": the rest of the set is not applied
-        project = self.ctx.store.get_project(project_id)
         self._apply(TABLES[name], project, query)
         self.ctx.store.save_project(project)
 
@@ -322,7 +252,7 @@ class UserQuery:
             for key in entry or {}:
                 if key not in ("group", "hide", "upgrades", "ssh_keys"):
                     raise QueryError(f"FATAL: error setting 'users' -- Error: unknown field '{key}")
-            if (entry or {}).get("group") not in (None, "owner", "collaborator"):
+            if (entry or {}).get("group") not in (None, *COLLABORATOR_GROUPS):
                 raise QueryError("FATAL: error setting 'users' -- Error: invalid value for field 'group'")
             if "hide" in (entry or {}) and not isinstance(entry["hide"], bool):
                 raise QueryError("FATAL: error setting 'users' -- Error: invalid type for field 'hide'")

@@ -24,12 +24,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .context import ApiError
-from .filesystem import PathOutsideProject
+from .errors import (
+    ApiError,
+    PathOutsideProject,
+    PathRefused,
+    ProjectCallTimeout,
+    ProjectWriteError,
+)
 from .handler import ApiHandler
 from .jsutil import is_valid_uuid, nullish, truthy
-from .project_writer import PathRefused, ProjectWriteError, write_text_file
-from .projects import OK_STATUS, ProjectCallTimeout
+from .project_writer import write_text_file
+from .projects import OK_STATUS
 
 log = logging.getLogger("cocalc_magics.emulator")
 

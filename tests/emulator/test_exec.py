@@ -44,7 +44,7 @@ def test_nonzero_exit_with_args_lists_them(ada, emulator):
 
 def test_stderr_in_the_error_is_truncated_to_1024(ada, emulator):
     reply = run(ada, emulator.project_id, command="python3 -c \"import sys; sys.stderr.write('e'*5000); sys.exit(1)\"")
-    stderr = re.search(r"stderr='(.*)'$", reply["error"], re.S).group(1)
+    stderr = re.search(r"stderr='(.*)'$", reply["error"], re.DOTALL).group(1)
     assert stderr == "e" * 1023 + "…"
 
 

@@ -105,7 +105,7 @@ def test_first_name_must_be_nonempty(ada):
 
 
 def test_set_first_name_then_read_it_back(private):
-    api, running = private
+    api, _ = private
     assert q(api, {"accounts": {"first_name": "Augusta", "last_name": "King"}}) == {"query": {}}
     assert q(api, {"accounts": {"first_name": None, "last_name": None}}) == {
         "query": {"accounts": {"first_name": "Augusta", "last_name": "King"}}}

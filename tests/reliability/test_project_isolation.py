@@ -9,8 +9,8 @@ endpoint x intruder lands in test-output/reliability/isolation.txt.
 
 from __future__ import annotations
 
-import requests
 import pytest
+import requests
 
 from emulator_helpers import TEX_HELLO, Api, basic
 from figures import write_figure
