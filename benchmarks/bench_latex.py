@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from cocalc_magics import CoCalcSession
-from cocalc_magics.latex import DEFAULT_LATEX_COMMAND
+from cocalc_magics.latex.request import DEFAULT_LATEX_COMMAND
 from cocalc_magics.local_emulator import start_local_emulator
 from timing import interleaved_medians
 

@@ -2,7 +2,7 @@
 
 They are built from CoCalc's JSON by the ``from_api`` class methods, which are the one place that knows each
 payload's shape. Nothing here does I/O except :attr:`LatexResult.pdf`, which fetches the blob on first use
-through the function the session hands it.
+through the fetcher it was made with.
 """
 
 from __future__ import annotations
@@ -303,7 +303,8 @@ class LatexResult:
     errors: list[TexError]
     elapsed: float
     note: str = ""
-    _fetch_blob: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
+    # How this result downloads its PDF (a client's PdfFetcher): the result asks, no view plants a callback.
+    fetch_pdf: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
     _pdf: bytes | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -319,8 +320,8 @@ class LatexResult:
     @property
     def pdf(self) -> bytes | None:
         """The compiled PDF, downloaded from the blob URL on first use (None when no PDF was made)."""
-        if self._pdf is None and self.url and self._fetch_blob is not None:
-            self._pdf = self._fetch_blob(self.url)
+        if self._pdf is None and self.url and self.fetch_pdf is not None:
+            self._pdf = self.fetch_pdf(self.url)
         return self._pdf
 
     def save(self, filename: str) -> str:

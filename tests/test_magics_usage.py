@@ -91,7 +91,7 @@ def test_a_malformed_host_is_refused_and_nothing_changes(ip, fresh_session, magi
     run(ip, "%config CoCalcMagics.host = 'cocalc.com'")
     # IPython's %config reports a rejected value through logging.error
     assert "host must be an http(s) URL such as https://cocalc.com, not 'cocalc.com'" in caplog.text
-    assert get_default_session().host == "https://cocalc.com" and magics.host is None
+    assert get_default_session().host == "https://cocalc.com" and magics.host == "https://cocalc.com"
 
 
 def test_a_missing_key_says_how_to_sign_in(ip, fresh_session):

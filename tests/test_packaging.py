@@ -115,6 +115,14 @@ def test_importing_the_package_does_not_import_heavy_optional_dependencies():
     assert modules_loaded_by("from cocalc_magics import CoCalcSession, CoCalcError", heavy) == []
 
 
+def test_load_ext_leaves_requests_and_the_latex_package_for_the_first_call():
+    later = ["requests", "urllib3", "cocalc_magics.client", "cocalc_magics.latex.request", "ipywidgets"]
+    load = ("from IPython.core.interactiveshell import InteractiveShell\n"
+            "shell = InteractiveShell.instance()\nshell.run_line_magic('load_ext', 'cocalc_magics')\n"
+            "assert 'cocalc_latex' in shell.magics_manager.magics['cell']")
+    assert modules_loaded_by(load, later) == []
+
+
 def test_the_emulator_loads_none_of_the_client():
     client_side = ["cocalc_magics.session", "cocalc_magics.client", "cocalc_magics.models", "requests"]
     assert modules_loaded_by("import cocalc_magics.emulator.__main__", client_side) == []

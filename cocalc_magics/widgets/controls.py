@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from ..client import one_line
+from ..text import one_line
 from ..models import Project, ProjectList, ProjectState
 from . import static
 from .base import SharedParts, WidgetView, ipywidgets_available

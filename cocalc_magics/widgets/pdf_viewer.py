@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 
-from ..client import one_line
+from ..text import one_line
 from ..models import LatexResult
 from . import static
 from .base import SharedParts, WidgetView
