@@ -87,6 +87,21 @@ def checked_timeout(value: float, name: str = "timeout") -> float:
     return value
 
 
+def checked_retries(value: int) -> int:
+    """How often a call that changes nothing is tried again: a whole number from 0 to 10."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ConfigurationError(f"retries must be a whole number from 0 to 10, not {value!r}")
+    return value
+
+
+def checked_backoff(value: float) -> float:
+    """Seconds before the first retry (doubling after each): from 0 to 60."""
+    value = float(value)
+    if not 0 <= value <= 60:
+        raise ConfigurationError(f"backoff must be from 0 to 60 seconds, not {value}")
+    return value
+
+
 def api_key_problem(api_key: str) -> str | None:
     """What is wrong with the text of a key, without repeating any of it; None when it has CoCalc's form.
 

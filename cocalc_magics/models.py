@@ -89,6 +89,25 @@ def reply_int(row: dict, key: str, where: str, *, default: int | None = None) ->
     return value
 
 
+# -- CoCalc's rules for ids and queries ------------------------------------------------------------------
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+def is_uuid(text: str) -> bool:
+    return bool(_UUID.match(text or ""))
+
+
+def has_null_leaf(value: Any) -> bool:
+    """CoCalc's rule (misc.has_null_leaf): a query with any null leaf is a get, otherwise a set."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(has_null_leaf(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_null_leaf(v) for v in value)
+    return False
+
+
 def blob_url(value: Any, where: str) -> str | None:
     """A blob URL is http(s) with a host, or it is not shown: a javascript: or file: link is never a download."""
     if value is None:

@@ -9,7 +9,6 @@ ever set the session.
 from __future__ import annotations
 
 import os
-import re
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -27,6 +26,8 @@ from .config import (
     ENV_HOST,
     ENV_PROJECT_ID,
     api_key_problem,
+    checked_backoff,
+    checked_retries,
     checked_timeout,
     config_file_path,
     normalize_host,
@@ -48,6 +49,8 @@ from .models import (
     Project,
     ProjectList,
     ProjectState,
+    has_null_leaf,
+    is_uuid,
     reply_object,
     reply_rows,
     reply_text,
@@ -57,31 +60,29 @@ from .text import key_hint, one_line
 if TYPE_CHECKING:  # the client imports requests, which loads only on the first call
     from .client import CoCalcClient
 
-# Re-exported: the names callers knew here before config.py held them.
-__all__ = ["DEFAULT_HOST", "ENV_API_KEY", "ENV_HOST", "ENV_PROJECT_ID", "CoCalcSession", "api_key_problem",
-           "config_file_path", "get_default_session", "has_null_leaf", "is_uuid", "set_default_session"]
-
 # CoCalc's `projects` table shows projects edited in the last 6 weeks; `projects_all` shows them all.
 RECENT_PROJECTS = timedelta(weeks=6)
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _PROJECT_FIELDS = {"project_id": None, "title": None, "description": None, "state": None,
                    "last_edited": None, "deleted": None, "name": None}
 
 
-def is_uuid(text: str) -> bool:
-    return bool(_UUID.match(text or ""))
+class _ClientSetting:
+    """A session setting the HTTP client is built from: checked when set, and the client dropped, so that the
+    next call builds one with the new value (nothing else keeps a copy of it)."""
 
+    def __init__(self, check: Callable[[Any], Any]):
+        self.check = check
 
-def has_null_leaf(value: Any) -> bool:
-    """CoCalc's rule (misc.has_null_leaf): a query with any null leaf is a get, otherwise a set."""
-    if value is None:
-        return True
-    if isinstance(value, dict):
-        return any(has_null_leaf(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_null_leaf(v) for v in value)
-    return False
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attribute = f"_{name}"
+
+    def __get__(self, session: CoCalcSession | None, owner: type | None = None) -> Any:
+        return self if session is None else getattr(session, self.attribute)
+
+    def __set__(self, session: CoCalcSession, value: Any) -> None:
+        setattr(session, self.attribute, self.check(value))
+        session._reset_client()
 
 
 class CoCalcSession:
@@ -101,13 +102,11 @@ class CoCalcSession:
         # Set once the server refused our error-reporting latex wrapper and took CoCalc's own command instead.
         self._refuses_latex_wrapper = False
         self._api_key = api_key or os.environ.get(ENV_API_KEY) or config.get("api_key") or None
-        self._host = normalize_host(host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST)
+        self.host = host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST
         self.project_id = project_id or os.environ.get(ENV_PROJECT_ID) or config.get("project_id") or None
-        self._timeout = float(timeout)
-        # Retries (of calls that change nothing) and their backoff, then the longest wait for a start/stop
-        # when the call names none: together they bound how long any call can take.
-        self._retries = retries
-        self._backoff = backoff
+        # Timeout, retries and backoff, then the longest wait for a start/stop when the call names none:
+        # together they bound how long any call can take.
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.state_timeout = float(state_timeout)
         self._verify: bool | str = config.get("verify", True) if verify is None else verify
         if self._verify is False:
@@ -124,49 +123,11 @@ class CoCalcSession:
     def __reduce__(self):
         raise TypeError("a CoCalcSession holds an API key and cannot be pickled")
 
-    @property
-    def host(self) -> str:
-        return self._host
-
-    @host.setter
-    def host(self, value: str) -> None:
-        self._host = normalize_host(value)
-        self._reset_client()
-
-    @property
-    def timeout(self) -> float:
-        """Seconds to wait for an ordinary API answer (each attempt, as a whole)."""
-        return self._timeout
-
-    @timeout.setter
-    def timeout(self, value: float) -> None:
-        self._timeout = checked_timeout(value)
-        self._reset_client()
-
-    @property
-    def retries(self) -> int:
-        """How often a call that changes nothing is tried again after a transport failure or a 502/503/504."""
-        return self._retries
-
-    @retries.setter
-    def retries(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-            raise ConfigurationError(f"retries must be a whole number from 0 to 10, not {value!r}")
-        self._retries = value
-        self._reset_client()
-
-    @property
-    def backoff(self) -> float:
-        """Seconds before the first retry (doubling after each)."""
-        return self._backoff
-
-    @backoff.setter
-    def backoff(self, value: float) -> None:
-        value = float(value)
-        if not 0 <= value <= 60:
-            raise ConfigurationError(f"backoff must be from 0 to 60 seconds, not {value}")
-        self._backoff = value
-        self._reset_client()
+    # What the client is built from: the next call builds a client with the new value.
+    host = _ClientSetting(normalize_host)
+    timeout = _ClientSetting(checked_timeout)  # seconds for an ordinary API answer (each attempt, as a whole)
+    retries = _ClientSetting(checked_retries)  # of calls that change nothing, after a transport failure or 5xx
+    backoff = _ClientSetting(checked_backoff)  # seconds before the first retry, doubling after each
 
     @property
     def verify(self) -> bool | str:

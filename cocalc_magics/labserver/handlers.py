@@ -29,8 +29,8 @@ from ..errors import (
     ConfigurationError,
     ProjectNotFoundError,
 )
-from ..models import ProjectState
-from ..session import CoCalcSession, is_uuid
+from ..models import ProjectState, is_uuid
+from ..session import CoCalcSession
 from ..text import one_line
 from .keyfile import store_api_key
 
