@@ -159,3 +159,11 @@ def test_jupyter_server_loads_the_sidebars_server_extension_in_this_environment(
     assert completed.returncode == 0, output
     assert re.search(r"cocalc_magics\.labserver\s+enabled", output), output
     assert re.search(r"cocalc_magics\.labserver\s+\S*\s*OK", output), output
+
+
+def test_the_demo_without_its_extra_says_what_to_install(tmp_path):
+    probe = ("import sys\nsys.modules['nbclient'] = None\nfrom cocalc_magics.demo import main\n"
+             f"sys.exit(main(['--output-dir', {str(tmp_path / 'out')!r}]))")
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and not (tmp_path / "out").exists()
+    assert completed.stderr.strip() == "the demo needs nbclient: pip install 'cocalc-magics[demo]'"
