@@ -11,7 +11,6 @@ CoCalc's quirks this module absorbs (see the shared API notes, sections 1-3 and 
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import math
@@ -20,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -49,7 +48,7 @@ from .errors import (
     RequestTooLargeError,
     TransportError,
 )
-from .text import key_hint, one_line
+from .text import key_hint, key_wire_forms, one_line, redact
 
 # Next.js's default body parser limit ("1mb" = 1,048,576 bytes); larger bodies get 413 without being read.
 MAX_BODY_BYTES = 1024 * 1024
@@ -60,29 +59,10 @@ MAX_BLOB_BYTES = 16 * 1024 * 1024
 # Of a non-200 answer only the start is read: its title or first line is all an error shows.
 MAX_ERROR_PAGE_BYTES = 64 * 1024
 RETRYABLE_STATUS = frozenset({502, 503, 504})
-REDACTED = "[redacted key]"
 
 _AUTH_MESSAGES = ("must be signed in", "must be authenticated", "anonymous", "must provide authentication")
 _PERMISSION_MESSAGES = ("collaborator", "read access", "write access", "must be an owner", "permission denied")
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-
-
-def key_wire_forms(api_key: str) -> tuple[str, ...]:
-    """Every form in which a server could echo the key: as sent, URL-quoted, and base64 of ``KEY:`` (the
-    Basic credentials) or of ``KEY`` alone, standard and URL-safe, with and without padding. Longest first,
-    so that a form is replaced before a shorter one inside it."""
-    forms = {api_key, quote(api_key, safe="")}
-    for raw in (f"{api_key}:", api_key):
-        data = raw.encode("utf-8", "surrogateescape")
-        for encoded in (base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode()):
-            forms.update({encoded, encoded.rstrip("=")})
-    return tuple(sorted((form for form in forms if len(form) >= 8), key=len, reverse=True))
-
-
-def redact(text: str, forms: tuple[str, ...]) -> str:
-    for form in forms:
-        text = text.replace(form, REDACTED)
-    return text
 
 
 def blob_origin(url: str) -> str:
