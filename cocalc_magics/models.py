@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Literal, overload
 from urllib.parse import urlsplit
 
+from . import render
 from .errors import UnexpectedReplyError
 
 # CoCalc's compute states (util/compute-states.ts) in which a project is not running and not changing.
@@ -123,13 +124,6 @@ def short_id(uuid: str) -> str:
     return uuid.split("-")[0] if uuid else ""
 
 
-def _html_table(title: str, rows: list[tuple[str, str]]) -> str:
-    cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows
-    )
-    return f"<div class='cocalc-magics'><b>{html.escape(title)}</b><table>{cells}</table></div>"
-
-
 @dataclass(frozen=True)
 class Account:
     """Who the API key belongs to (``user-query`` on ``accounts``)."""
@@ -159,11 +153,7 @@ class Account:
         return f"{who} <{self.email_address or 'no email'}> account {self.account_id}"
 
     def _repr_html_(self) -> str:
-        return _html_table("CoCalc account", [
-            ("name", html.escape(self.name or "(no name)")),
-            ("email", html.escape(self.email_address or "")),
-            ("account id", f"<code>{html.escape(self.account_id)}</code>"),
-        ])
+        return render.account_html(self)
 
 
 @dataclass(frozen=True)
@@ -200,7 +190,7 @@ class ProjectState:
         return self.state if not self.error else f"{self.state} (error: {self.error})"
 
     def _repr_html_(self) -> str:
-        return f"<span class='cocalc-magics-state'>{html.escape(str(self))}</span>"
+        return render.state_badge_html(self)
 
 
 @dataclass(frozen=True)
@@ -236,26 +226,14 @@ class Project:
         return f"{self.title or '(untitled)'} ({self.project_id}){state}"
 
     def _repr_html_(self) -> str:
-        return _html_table(f"CoCalc project {self.title or '(untitled)'}", [
-            ("project id", f"<code>{html.escape(self.project_id)}</code>"),
-            ("state", html.escape(str(self.state)) if self.state else "unknown"),
-            ("description", html.escape(self.description)),
-        ])
+        return render.project_html(self)
 
 
 class ProjectList(list):
     """A list of :class:`Project` that shows itself as a table in a notebook."""
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(p.title or '(untitled)')}</td><td><code>{html.escape(p.short_id)}</code></td>"
-            f"<td>{html.escape(str(p.state) if p.state else '')}</td></tr>"
-            for p in self
-        )
-        return (
-            "<table class='cocalc-magics'><thead><tr><th>title</th><th>id</th><th>state</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
-        )
+        return render.projects_html((project, project.state) for project in self)
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self) or "(no projects)"
@@ -281,10 +259,7 @@ class ExecResult:
         return self.exit_code == 0
 
     def _repr_html_(self) -> str:
-        rows = [("exit code", str(self.exit_code))]
-        rows += [(name, f"<pre style='margin:0'>{html.escape(text)}</pre>")
-                 for name, text in (("stdout", self.stdout), ("stderr", self.stderr)) if text]
-        return _html_table("CoCalc exec", rows)
+        return render.exec_html(self)
 
 
 @dataclass(frozen=True)
@@ -371,4 +346,4 @@ class LatexResult:
         rows.append(("time", f"{self.elapsed:.1f} s"))
         if self.note:
             rows.append(("note", html.escape(self.note)))
-        return _html_table(f"LaTeX {self.path}", rows)
+        return render.table(f"LaTeX {self.path}", rows)
