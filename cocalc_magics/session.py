@@ -110,12 +110,12 @@ class CoCalcSession:
         self.state_timeout = float(state_timeout)
         self._verify: bool | str = config.get("verify", True) if verify is None else verify
         if self._verify is False:
-            warnings.warn(f"TLS verification is off for {self._host}", stacklevel=2)
+            warnings.warn(f"TLS verification is off for {self.host}", stacklevel=2)
 
     # -- configuration: every setter drops the client, which the next call builds with the new setting -------
 
     def __repr__(self) -> str:
-        return (f"CoCalcSession(host={self._host!r}, api_key={key_hint(self._api_key)!r}, "
+        return (f"CoCalcSession(host={self.host!r}, api_key={key_hint(self._api_key)!r}, "
                 f"project_id={self.project_id!r})")
 
     __str__ = __repr__
@@ -137,7 +137,7 @@ class CoCalcSession:
     @verify.setter
     def verify(self, value: bool | str) -> None:
         if value is False:
-            warnings.warn(f"TLS verification is off for {self._host}", stacklevel=2)
+            warnings.warn(f"TLS verification is off for {self.host}", stacklevel=2)
         self._verify = value
         self._reset_client()
 
@@ -167,9 +167,9 @@ class CoCalcSession:
             raise ConfigurationError(problem)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # verify=False was warned about when this session was made
-            candidate = CoCalcSession(api_key=api_key, host=self._host, project_id=self.project_id,
-                                      timeout=self._timeout, verify=self._verify, config_file=self._config_file,
-                                      retries=self._retries, backoff=self._backoff,
+            candidate = CoCalcSession(api_key=api_key, host=self.host, project_id=self.project_id,
+                                      timeout=self.timeout, verify=self._verify, config_file=self._config_file,
+                                      retries=self.retries, backoff=self.backoff,
                                       state_timeout=self.state_timeout)
         try:
             return candidate.whoami()
@@ -191,8 +191,8 @@ class CoCalcSession:
                 CoCalcClient,  # requests loads here, on the first call, not at %load_ext
             )
 
-            self._client = CoCalcClient(self._host, self._api_key, timeout=self._timeout, verify=self._verify,
-                                        retries=self._retries, backoff=self._backoff)
+            self._client = CoCalcClient(self.host, self._api_key, timeout=self.timeout, verify=self._verify,
+                                        retries=self.retries, backoff=self.backoff)
         return self._client
 
     def _reset_client(self) -> None:
@@ -319,7 +319,7 @@ class CoCalcSession:
         optional = {"args": args, "path": path, "timeout": timeout, "bash": bash or None, "env": env}
         params.update({k: v for k, v in optional.items() if v is not None})
         # CoCalc caps hub->project calls at 60 s, so the HTTP read waits for the command plus some slack.
-        reply = self.client.post("exec", params, timeout=(timeout or 60) + self._timeout)
+        reply = self.client.post("exec", params, timeout=(timeout or 60) + self.timeout)
         if not isinstance(reply, dict) or "exit_code" not in reply:
             raise NoAnswerError("exec: no answer from the project (CoCalc's hub timed out waiting for it)", "exec")
         return ExecResult.from_api(reply)
@@ -347,7 +347,7 @@ class CoCalcSession:
             only_read_pdf=only_read_pdf, report_errors=report_errors,
             project_id=self.resolve_project_id(project_ref) if project_ref else None)
         result, self._refuses_latex_wrapper = compile_latex(
-            self.client, request, answer_timeout=self._timeout, wrapper_refused=self._refuses_latex_wrapper)
+            self.client, request, answer_timeout=self.timeout, wrapper_refused=self._refuses_latex_wrapper)
         return result
 
     # -- helpers ---------------------------------------------------------------------------------------------

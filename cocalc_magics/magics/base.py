@@ -8,6 +8,7 @@ import math
 from urllib.parse import urlsplit
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics
 from IPython.core.magic_arguments import argument, parse_argstring
 
@@ -27,7 +28,9 @@ _PROJECT_HELP = "project id or title (default: the default project, see %%cocalc
 class AreaMagics(Magics):
     """One area's magics (account, projects, query, LaTeX); the options are the shared :class:`CoCalcMagics`."""
 
-    def __init__(self, shell, options: CoCalcMagics):
+    shell: InteractiveShell  # always given: the magics are only made by load_ipython_extension
+
+    def __init__(self, shell: InteractiveShell, options: CoCalcMagics):
         super().__init__(shell=shell)
         self.options = options
 
