@@ -1,7 +1,7 @@
 """Static HTML and text views of the PDF viewer (the project panel's are in :mod:`cocalc_magics.render`).
 
 They are the fallback where widgets cannot run (nbconvert, GitHub, a kernel without ipywidgets) and they
-also feed the live widgets, so a state badge or a compile summary looks the same in both. Nothing here
+also feed the live viewer, so a compile summary looks the same in both. Nothing here
 imports ipywidgets, pypdfium2 or Pillow.
 """
 
