@@ -23,10 +23,22 @@ from .base import (
     seconds,
 )
 
-_no_wait = argument("--no-wait", action="store_true",
-                    help="return as soon as CoCalc has the request, without waiting for the new state")
-_wait_timeout = argument("--timeout", type=seconds, metavar="S",
-                         help="stop waiting after S seconds (default: 180)")
+_NO_WAIT_HELP = "return as soon as CoCalc has the request, without waiting for the new state"
+
+
+def _state_change_magic(no_wait_help: str = _NO_WAIT_HELP):
+    """The options and wrapping that %cocalc_start, _stop and _restart share (outermost decorator first)."""
+    decorators = [magic_arguments(), project_argument,
+                  argument("--no-wait", action="store_true", help=no_wait_help),
+                  argument("--timeout", type=seconds, metavar="S", help="stop waiting after S seconds (default: 180)"),
+                  output_argument, line_magic, reports_errors]
+
+    def decorate(method):
+        for decorator in reversed(decorators):
+            method = decorator(method)
+        return method
+
+    return decorate
 
 _ACTIONS = {"start": ("starting", "start"), "stop": ("stopping", "stop"), "restart": ("restarting", "restart")}
 
@@ -85,36 +97,17 @@ class ProjectMagics(AreaMagics):
             return self._deliver(projects, args.output)
         return _project_controls(self.session, list(projects))
 
-    @magic_arguments()
-    @project_argument
-    @_no_wait
-    @_wait_timeout
-    @output_argument
-    @line_magic
-    @reports_errors
+    @_state_change_magic()
     def cocalc_start(self, line=""):
         """Start a project and wait until it is running."""
         return self._change_state("start", parse_line(self.cocalc_start, line))
 
-    @magic_arguments()
-    @project_argument
-    @_no_wait
-    @_wait_timeout
-    @output_argument
-    @line_magic
-    @reports_errors
+    @_state_change_magic()
     def cocalc_stop(self, line=""):
         """Stop a project and wait until it is stopped (CoCalc calls that state "opened")."""
         return self._change_state("stop", parse_line(self.cocalc_stop, line))
 
-    @magic_arguments()
-    @project_argument
-    @argument("--no-wait", action="store_true",
-              help="after the stop, do not wait for the project to be running again")
-    @_wait_timeout
-    @output_argument
-    @line_magic
-    @reports_errors
+    @_state_change_magic("after the stop, do not wait for the project to be running again")
     def cocalc_restart(self, line=""):
         """Restart a project: stop it, wait, start it and wait until it is running (API v2 has no restart)."""
         return self._change_state("restart", parse_line(self.cocalc_restart, line))
