@@ -10,8 +10,8 @@ import secrets
 import string
 
 import pytest
-from recording_server import RecordingServer
 from magics_helpers import MAGIC_NAMES, clean_environment, ip, magics, run  # noqa: F401 (fixtures)
+from recording_server import RecordingServer
 
 from cocalc_magics import CoCalcSession, get_default_session, set_default_session
 

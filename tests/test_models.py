@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from cocalc_magics.models import Account, ExecResult, LatexResult, Project, ProjectList, ProjectState, TexError
+from cocalc_magics.models import (
+    Account,
+    ExecResult,
+    LatexResult,
+    Project,
+    ProjectList,
+    ProjectState,
+    TexError,
+)
 
 
 def latex_result(**changes) -> LatexResult:

@@ -15,12 +15,12 @@ import uuid
 import nbformat
 import pypdfium2
 import pytest
+from emulator_process import seeded_session
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from PIL import Image
 
 from cocalc_magics import CoCalcSession
-from emulator_process import seeded_session
 from cocalc_magics.widgets import PdfViewer, ProjectControls, latex_display_bundle
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import base64
 
-from ..text import one_line
 from ..models import LatexResult
+from ..text import one_line
 from . import static
 from .base import SharedParts, WidgetView
 from .rendering import PdfPages, PreviewLimitError, PreviewLimits
