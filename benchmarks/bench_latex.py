@@ -12,10 +12,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from cocalc_magics import CoCalcSession
-from cocalc_magics.latex import DEFAULT_LATEX_COMMAND
-from cocalc_magics.local_emulator import start_local_emulator
 from timing import interleaved_medians
+
+from cocalc_magics import CoCalcSession
+from cocalc_magics.latex.request import DEFAULT_LATEX_COMMAND
+from cocalc_magics.local_emulator import start_local_emulator
 
 DOCUMENT = r"""\documentclass{article}
 \begin{document}

@@ -15,22 +15,30 @@ try:
 except ImportError:  # a source tree that was never built or installed
     __version__ = "0+unknown"
 
-_PUBLIC_NAMES = {
+# Written out, not computed, so that tools (IDEs, Sphinx, mypy) can read it; a test checks it against _HOMES.
+__all__ = [
+    "APIError", "Account", "AmbiguousProjectError", "AuthenticationError", "CoCalcError", "CoCalcSession",
+    "CoCalcTimeoutError", "ConfigurationError", "ExecResult", "HTTPStatusError", "InterpolationError",
+    "LatexResult", "NoAnswerError", "PermissionDeniedError", "Project", "ProjectNotFoundError", "ProjectState",
+    "ProjectStateTimeoutError", "RequestTooLargeError", "TexError", "TransportError", "WaitInterrupted",
+    "get_default_session", "set_default_session",
+]
+
+# Where each public name lives; loaded on first use (PEP 562).
+_HOMES = {
     "CoCalcSession": "session", "get_default_session": "session", "set_default_session": "session",
-    "Account": "models", "ExecResult": "models", "LatexResult": "models", "Project": "models",
-    "ProjectState": "models", "TexError": "models",
+    **{name: "models" for name in ("Account", "ExecResult", "LatexResult", "Project", "ProjectState", "TexError")},
     **{name: "errors" for name in (
         "AmbiguousProjectError", "APIError", "AuthenticationError", "CoCalcError", "CoCalcTimeoutError",
-        "ConfigurationError", "HTTPStatusError", "NoAnswerError", "PermissionDeniedError", "ProjectNotFoundError",
-        "ProjectStateTimeoutError", "RequestTooLargeError", "TransportError")},
+        "ConfigurationError", "HTTPStatusError", "InterpolationError", "NoAnswerError", "PermissionDeniedError",
+        "ProjectNotFoundError", "ProjectStateTimeoutError", "RequestTooLargeError", "TransportError",
+        "WaitInterrupted")},
 }
-
-__all__ = sorted(_PUBLIC_NAMES)
 
 
 def __getattr__(name: str):
-    if name in _PUBLIC_NAMES:
-        value = getattr(importlib.import_module(f".{_PUBLIC_NAMES[name]}", __name__), name)
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
         globals()[name] = value  # later look-ups skip this function
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,6 @@ CoCalc's quirks this module absorbs (see the shared API notes, sections 1-3 and 
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import math
@@ -35,6 +34,7 @@ from .bounded_http import (
     UndecodableAnswer,
     read_body,
 )
+from .config import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from .errors import (
     AnswerTooLargeError,
     APIError,
@@ -48,6 +48,7 @@ from .errors import (
     RequestTooLargeError,
     TransportError,
 )
+from .text import key_hint, key_wire_forms, one_line, redact
 
 # Next.js's default body parser limit ("1mb" = 1,048,576 bytes); larger bodies get 413 without being read.
 MAX_BODY_BYTES = 1024 * 1024
@@ -64,36 +65,10 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # hub/servers/app/upload.ts answers these as plain-text HTTP errors (not v2's 200 {"error"}).
 UPLOAD_NOT_SIGNED_IN = 401
 UPLOAD_SERVICE_NOT_RUNNING = "upload service not running"
-REDACTED = "[redacted key]"
 
 _AUTH_MESSAGES = ("must be signed in", "must be authenticated", "anonymous", "must provide authentication")
 _PERMISSION_MESSAGES = ("collaborator", "read access", "write access", "must be an owner", "permission denied")
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-
-
-def key_hint(api_key: str | None) -> str:
-    """The only form in which a key is ever shown: its prefix and last four characters."""
-    if not api_key:
-        return "none"
-    return f"{api_key[:3]}…{api_key[-4:]}" if len(api_key) > 10 else "sk-…"
-
-
-def key_wire_forms(api_key: str) -> tuple[str, ...]:
-    """Every form in which a server could echo the key: as sent, URL-quoted, and base64 of ``KEY:`` (the
-    Basic credentials) or of ``KEY`` alone, standard and URL-safe, with and without padding. Longest first,
-    so that a form is replaced before a shorter one inside it."""
-    forms = {api_key, quote(api_key, safe="")}
-    for raw in (f"{api_key}:", api_key):
-        data = raw.encode("utf-8", "surrogateescape")
-        for encoded in (base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode()):
-            forms.update({encoded, encoded.rstrip("=")})
-    return tuple(sorted((form for form in forms if len(form) >= 8), key=len, reverse=True))
-
-
-def redact(text: str, forms: tuple[str, ...]) -> str:
-    for form in forms:
-        text = text.replace(form, REDACTED)
-    return text
 
 
 def blob_origin(url: str) -> str:
@@ -163,11 +138,6 @@ class _BlobSession(requests.Session):
         prepared_request.headers.pop("Cookie", None)
 
 
-def one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _http_reason(status: int, content_type: str, body: str) -> str:
     """A short reason for a non-200 answer: Next's plain text, an HTML page's title, or the status phrase."""
     phrase = http.client.responses.get(status, "")
@@ -222,8 +192,9 @@ class CoCalcClient(_KeyHolder):
     (connect, send, and the complete answer), so a call takes at most ``timeout`` × attempts plus backoff.
     """
 
-    def __init__(self, host: str, api_key: str | None, *, timeout: float = 30.0, connect_timeout: float = 10.0,
-                 verify: bool | str = True, retries: int = 2, backoff: float = 0.5):
+    def __init__(self, host: str, api_key: str | None, *, timeout: float = DEFAULT_TIMEOUT,
+                 connect_timeout: float = 10.0, verify: bool | str = True, retries: int = DEFAULT_RETRIES,
+                 backoff: float = DEFAULT_BACKOFF):
         if isinstance(verify, str) and not os.path.exists(verify):
             # requests would raise a bare OSError on the first call; say what is wrong, once, now.
             raise ConfigurationError(f"verify={verify!r}: no CA bundle at that path (give a PEM file, True for "
@@ -441,6 +412,27 @@ class CoCalcClient(_KeyHolder):
 
 
 _NOT_JSON = object()
+
+
+class PdfFetcher(_KeyHolder):
+    """What a :class:`~cocalc_magics.models.LatexResult` holds to download its PDF: one client's blob fetch.
+
+    A 200 that is no PDF (a proxy's or portal's page) is an error naming the blob's host and the size, never
+    the bytes: they are whatever that host sent.
+    """
+
+    def __init__(self, client: CoCalcClient):
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"PdfFetcher(host={self._client.host!r})"
+
+    def __call__(self, url: str) -> bytes:
+        data = self._client.fetch_blob(url)
+        if b"%PDF-" not in data[:1024]:  # PDF 1.7 (ISO 32000-1, 7.5.2) wants the header in the first 1024 bytes
+            raise HTTPStatusError(f"blob download from {blob_origin(url)}: "
+                                  f"the server answered 200 with {len(data):,} bytes that are not a PDF", 200)
+        return data
 
 
 def _decode_json(body: bytes) -> Any:

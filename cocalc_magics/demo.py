@@ -24,9 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=300, help="seconds allowed per cell")
     args = parser.parse_args(argv)
 
-    import nbformat
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
+    try:  # the demo's own extra, not a dependency of the magics
+        import nbformat
+        from jupyter_client.manager import KernelManager
+        from nbclient import NotebookClient
+    except ImportError as missing:
+        print(f"the demo needs {missing.name}: pip install 'cocalc-magics[demo]'", file=sys.stderr)
+        return 2
 
     notebook_path = Path(args.notebook)
     output_dir = Path(args.output_dir).resolve()

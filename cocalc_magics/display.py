@@ -10,11 +10,14 @@ from __future__ import annotations
 import html
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from IPython.core.displaypub import DisplayPublisher
 from IPython.display import display
 
+from .errors import WaitInterrupted
 from .models import LatexResult
 
 # How often the status line's clock is redrawn while a call runs.
@@ -45,6 +48,29 @@ def say(text: str) -> None:
     display(_StatusText(text, done=True))
 
 
+class _Cancelled(Exception):
+    """Raised from an on_poll callback to end a wait nobody is watching any more."""
+
+
+@contextmanager
+def status_line(live: bool, interrupted: Callable[[float], str]) -> Iterator[StatusLine]:
+    """A :class:`StatusLine` for one magic: whatever ends the block early clears the line, and Ctrl-C also
+    cancels the worker's wait (at its next poll) and becomes :class:`WaitInterrupted` with the message
+    ``interrupted(elapsed seconds)`` says (what the project or compile may still be doing)."""
+    status = StatusLine(live)
+    started = time.monotonic()
+    try:
+        yield status
+    except KeyboardInterrupt as interrupt:
+        status.cancel()
+        if isinstance(interrupt, WaitInterrupted):
+            raise
+        raise WaitInterrupted(interrupted(time.monotonic() - started)) from interrupt
+    except BaseException:
+        status.cancel()
+        raise
+
+
 class StatusLine:
     """One line that says what a magic is doing, redrawn in place and finally replaced by the outcome.
 
@@ -54,6 +80,19 @@ class StatusLine:
     def __init__(self, live: bool):
         self.live = live
         self._handle = None
+        self.cancelled = threading.Event()
+        self.polled: list[Any] = []
+
+    def cancel(self) -> None:
+        """Stop the worker's wait at its next poll (CoCalc carries on with what it was asked) and clear the line."""
+        self.cancelled.set()
+        self.clear()
+
+    def on_poll(self, value: Any) -> None:
+        """An ``on_poll`` callback for the session's waits: records what was seen, ends a cancelled wait."""
+        if self.cancelled.is_set():
+            raise _Cancelled()
+        self.polled.append(value)
 
     def show(self, text: str) -> None:
         if self.live:
@@ -86,7 +125,7 @@ class StatusLine:
         def target() -> None:
             try:
                 outcome["value"] = work()
-            except BaseException as error:  # handed to the main thread, which re-raises it
+            except BaseException as error:  # noqa: BLE001 (handed to the main thread, which re-raises it)
                 outcome["error"] = error
             finally:
                 finished.set()

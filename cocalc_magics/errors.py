@@ -85,3 +85,14 @@ class ProjectStateTimeoutError(CoCalcTimeoutError):
     def __init__(self, message: str, last_state: str | None):
         super().__init__(message)
         self.last_state = last_state
+
+
+class InterpolationError(CoCalcError):
+    """A ``\\py{…}`` in the cell could not be evaluated or is not closed; nothing was sent."""
+
+
+class WaitInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a wait: the message says what the project (or compile) may still be doing.
+
+    A KeyboardInterrupt, not a CoCalcError: it must still stop a cell (and a loop of cells) as Ctrl-C does.
+    """

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .latex import DEFAULT_LATEX_COMMAND
+from .latex.request import DEFAULT_LATEX_COMMAND
 from .latex_cache import LatexCache, cache_key, get_default_cache
 from .latex_files import LocalFile, find_local_files, send_document_files, stable_directory, stable_rerun_command
 from .models import LatexResult

@@ -2,7 +2,7 @@
 
 They are built from CoCalc's JSON by the ``from_api`` class methods, which are the one place that knows each
 payload's shape. Nothing here does I/O except :attr:`LatexResult.pdf`, which fetches the blob on first use
-through the function the session hands it.
+through the fetcher it was made with.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Literal, overload
 from urllib.parse import urlsplit
 
+from . import render
 from .errors import UnexpectedReplyError
 
 # CoCalc's compute states (util/compute-states.ts) in which a project is not running and not changing.
@@ -89,6 +90,25 @@ def reply_int(row: dict, key: str, where: str, *, default: int | None = None) ->
     return value
 
 
+# -- CoCalc's rules for ids and queries ------------------------------------------------------------------
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+def is_uuid(text: str) -> bool:
+    return bool(_UUID.match(text or ""))
+
+
+def has_null_leaf(value: Any) -> bool:
+    """CoCalc's rule (misc.has_null_leaf): a query with any null leaf is a get, otherwise a set."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(has_null_leaf(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_null_leaf(v) for v in value)
+    return False
+
+
 def blob_url(value: Any, where: str) -> str | None:
     """A blob URL is http(s) with a host, or it is not shown: a javascript: or file: link is never a download."""
     if value is None:
@@ -102,13 +122,6 @@ def blob_url(value: Any, where: str) -> str | None:
 
 def short_id(uuid: str) -> str:
     return uuid.split("-")[0] if uuid else ""
-
-
-def _html_table(title: str, rows: list[tuple[str, str]]) -> str:
-    cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows
-    )
-    return f"<div class='cocalc-magics'><b>{html.escape(title)}</b><table>{cells}</table></div>"
 
 
 @dataclass(frozen=True)
@@ -140,11 +153,7 @@ class Account:
         return f"{who} <{self.email_address or 'no email'}> account {self.account_id}"
 
     def _repr_html_(self) -> str:
-        return _html_table("CoCalc account", [
-            ("name", html.escape(self.name or "(no name)")),
-            ("email", html.escape(self.email_address or "")),
-            ("account id", f"<code>{html.escape(self.account_id)}</code>"),
-        ])
+        return render.account_html(self)
 
 
 @dataclass(frozen=True)
@@ -181,7 +190,7 @@ class ProjectState:
         return self.state if not self.error else f"{self.state} (error: {self.error})"
 
     def _repr_html_(self) -> str:
-        return f"<span class='cocalc-magics-state'>{html.escape(str(self))}</span>"
+        return render.state_badge_html(self)
 
 
 @dataclass(frozen=True)
@@ -217,26 +226,14 @@ class Project:
         return f"{self.title or '(untitled)'} ({self.project_id}){state}"
 
     def _repr_html_(self) -> str:
-        return _html_table(f"CoCalc project {self.title or '(untitled)'}", [
-            ("project id", f"<code>{html.escape(self.project_id)}</code>"),
-            ("state", html.escape(str(self.state)) if self.state else "unknown"),
-            ("description", html.escape(self.description)),
-        ])
+        return render.project_html(self)
 
 
 class ProjectList(list):
     """A list of :class:`Project` that shows itself as a table in a notebook."""
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(p.title or '(untitled)')}</td><td><code>{html.escape(p.short_id)}</code></td>"
-            f"<td>{html.escape(str(p.state) if p.state else '')}</td></tr>"
-            for p in self
-        )
-        return (
-            "<table class='cocalc-magics'><thead><tr><th>title</th><th>id</th><th>state</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
-        )
+        return render.projects_html((project, project.state) for project in self)
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self) or "(no projects)"
@@ -262,10 +259,7 @@ class ExecResult:
         return self.exit_code == 0
 
     def _repr_html_(self) -> str:
-        rows = [("exit code", str(self.exit_code))]
-        rows += [(name, f"<pre style='margin:0'>{html.escape(text)}</pre>")
-                 for name, text in (("stdout", self.stdout), ("stderr", self.stderr)) if text]
-        return _html_table("CoCalc exec", rows)
+        return render.exec_html(self)
 
 
 @dataclass(frozen=True)
@@ -303,7 +297,8 @@ class LatexResult:
     errors: list[TexError]
     elapsed: float
     note: str = ""
-    _fetch_blob: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
+    # How this result downloads its PDF (a client's PdfFetcher): the result asks, no view plants a callback.
+    fetch_pdf: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
     _pdf: bytes | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -319,8 +314,8 @@ class LatexResult:
     @property
     def pdf(self) -> bytes | None:
         """The compiled PDF, downloaded from the blob URL on first use (None when no PDF was made)."""
-        if self._pdf is None and self.url and self._fetch_blob is not None:
-            self._pdf = self._fetch_blob(self.url)
+        if self._pdf is None and self.url and self.fetch_pdf is not None:
+            self._pdf = self.fetch_pdf(self.url)
         return self._pdf
 
     def save(self, filename: str) -> str:
@@ -351,4 +346,4 @@ class LatexResult:
         rows.append(("time", f"{self.elapsed:.1f} s"))
         if self.note:
             rows.append(("note", html.escape(self.note)))
-        return _html_table(f"LaTeX {self.path}", rows)
+        return render.table(f"LaTeX {self.path}", rows)

@@ -1,44 +1,46 @@
 """CoCalcSession: who (API key), where (host) and which project by default, plus the high-level calls.
 
-Resolution order, the same for every setting:
-
-- key:     ``api_key=`` argument > ``COCALC_API_KEY`` > config file ``api_key``
-- host:    ``host=`` argument > ``COCALC_HOST`` > config file ``host`` > ``https://cocalc.com``
-- project: ``project_id=`` argument > ``COCALC_PROJECT_ID`` > config file ``project_id`` > none
-
-(``COCALC_API_KEY`` and ``COCALC_HOST`` are the names CoCalc's own Python client uses.) The config file is
-TOML at ``$COCALC_MAGICS_CONFIG``, else ``$XDG_CONFIG_HOME/cocalc-magics/config.toml``, else
-``~/.config/cocalc-magics/config.toml``; it may also set ``verify`` (false, or a CA bundle path).
+The session is the one owner of the settings (key, host, default project, timeout, retries, backoff and TLS
+``verify``); where each comes from is :mod:`cocalc_magics.config`. Changing a setting resets what depends on
+it (the HTTP client, built again on the next call), so the magics, widgets and the server extension only
+ever set the session.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import time
-import tomllib
 import warnings
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from .client import UPLOAD_SERVICE_NOT_RUNNING, CoCalcClient, blob_origin, key_hint, one_line
+from .config import (
+    DEFAULT_BACKOFF,
+    DEFAULT_HOST,
+    DEFAULT_RETRIES,
+    DEFAULT_STATE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    ENV_API_KEY,
+    ENV_HOST,
+    ENV_PROJECT_ID,
+    api_key_problem,
+    checked_backoff,
+    checked_retries,
+    checked_timeout,
+    config_file_path,
+    normalize_host,
+    read_config_file,
+)
 from .errors import (
     AmbiguousProjectError,
     APIError,
-    AuthenticationError,
     ConfigurationError,
-    HTTPStatusError,
     NoAnswerError,
     PermissionDeniedError,
     ProjectNotFoundError,
     ProjectStateTimeoutError,
-)
-from .latex import (
-    parse_exec_error,
-    parse_tex_errors,
-    reporting_command,
-    split_exit_status,
 )
 from .models import (
     STOPPED_STATES,
@@ -48,98 +50,40 @@ from .models import (
     Project,
     ProjectList,
     ProjectState,
-    blob_url,
-    reply_int,
+    has_null_leaf,
+    is_uuid,
     reply_object,
     reply_rows,
     reply_text,
 )
+from .text import key_hint, one_line
 
-DEFAULT_HOST = "https://cocalc.com"
-ENV_API_KEY = "COCALC_API_KEY"
-ENV_HOST = "COCALC_HOST"
-ENV_PROJECT_ID = "COCALC_PROJECT_ID"
-ENV_CONFIG = "COCALC_MAGICS_CONFIG"
+if TYPE_CHECKING:  # the client imports requests, which loads only on the first call
+    from .client import CoCalcClient
 
-# CoCalc's start wait on kucalc is 120 s (server/projects/control); a stop is quicker.
-DEFAULT_STATE_TIMEOUT = 180.0
-# latex's compile timeout when none is given (pages/api/v2/latex.ts: `params.timeout ?? 30`).
-DEFAULT_COMPILE_TIMEOUT = 30.0
+# CoCalc's `projects` table shows projects edited in the last 6 weeks; `projects_all` shows them all.
+RECENT_PROJECTS = timedelta(weeks=6)
 
-# What a compile under CoCalc's own command can tell (latex.ts runs it with err_on_exit; execute-code.ts keeps
-# only the first 1024 characters of stderr in the error text), said whenever that is all there is.
-LIMITED_DETAILS = "only the exit code and the first 1024 characters of stderr came back"
-LIMITED_DETAILS_NOTE = ("details are limited: the server refused the error-reporting command, so CoCalc's "
-                        "default ran and " + LIMITED_DETAILS)
-
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _PROJECT_FIELDS = {"project_id": None, "title": None, "description": None, "state": None,
                    "last_edited": None, "deleted": None, "name": None}
 
 
-# Characters a pasted key picks up on the way from a web page or a word processor, named for the message.
-_PASTED_CHARACTERS = {
-    "\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner", "\u200d": "a zero-width joiner",
-    "\u2060": "a word joiner", "\ufeff": "a byte-order mark", "\u00a0": "a no-break space",
-    "\u2018": "a curly quote", "\u2019": "a curly quote", "\u201c": "a curly quote", "\u201d": "a curly quote",
-    "\u2010": "a Unicode hyphen", "\u2011": "a Unicode hyphen", "\u2013": "a dash", "\u2014": "a dash",
-    " ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a line break",
-}
+class _ClientSetting:
+    """A session setting the HTTP client is built from: checked when set, and the client dropped, so that the
+    next call builds one with the new value (nothing else keeps a copy of it)."""
 
+    def __init__(self, check: Callable[[Any], Any]):
+        self.check = check
 
-def api_key_problem(api_key: str) -> str | None:
-    """What is wrong with the text of a key, without repeating any of it; None when it has CoCalc's form.
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attribute = f"_{name}"
 
-    CoCalc's keys are ``sk-`` plus ASCII letters and digits (legacy ones ``sk_``), sent as the Basic user name
-    (latin-1 in requests, which is where a pasted zero-width space used to escape as UnicodeEncodeError).
-    """
-    if not api_key:
-        return "the API key is empty"
-    for position, character in enumerate(api_key, start=1):
-        if not "\x21" <= character <= "\x7e":
-            name = _PASTED_CHARACTERS.get(character, "a character that is not printable ASCII")
-            return (f"the API key has {name} (U+{ord(character):04X}) at character {position} of "
-                    f"{len(api_key)}; a CoCalc key is plain ASCII: copy it again from CoCalc's account settings "
-                    "(API keys), not from a formatted document")
-    if not api_key.startswith(("sk-", "sk_")):
-        quoted = " (are there quotes around it?)" if api_key[0] in "'\"`" else ""
-        return f"the API key does not start with sk- or sk_ as CoCalc's keys do{quoted}"
-    return None
+    def __get__(self, session: CoCalcSession | None, owner: type | None = None) -> Any:
+        return self if session is None else getattr(session, self.attribute)
 
-
-def config_file_path() -> Path:
-    """Where the optional TOML config file lives (it need not exist)."""
-    if os.environ.get(ENV_CONFIG):
-        return Path(os.environ[ENV_CONFIG]).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "cocalc-magics" / "config.toml"
-
-
-def read_config_file(path: Path | None = None) -> dict:
-    path = path or config_file_path()
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        # The parser's message may quote the offending line, which could be the key: name only the file.
-        raise ConfigurationError(f"cannot read the config file {path}: {type(error).__name__}") from None
-
-
-def is_uuid(text: str) -> bool:
-    return bool(_UUID.match(text or ""))
-
-
-def has_null_leaf(value: Any) -> bool:
-    """CoCalc's rule (misc.has_null_leaf): a query with any null leaf is a get, otherwise a set."""
-    if value is None:
-        return True
-    if isinstance(value, dict):
-        return any(has_null_leaf(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_null_leaf(v) for v in value)
-    return False
+    def __set__(self, session: CoCalcSession, value: Any) -> None:
+        setattr(session, self.attribute, self.check(value))
+        session._reset_client()
 
 
 class CoCalcSession:
@@ -150,30 +94,29 @@ class CoCalcSession:
     """
 
     def __init__(self, api_key: str | None = None, host: str | None = None, project_id: str | None = None,
-                 timeout: float = 30.0, verify: bool | str | None = None, config_file: str | Path | None = None,
-                 *, retries: int = 2, backoff: float = 0.5, state_timeout: float = DEFAULT_STATE_TIMEOUT):
+                 timeout: float = DEFAULT_TIMEOUT, verify: bool | str | None = None,
+                 config_file: str | Path | None = None, *, retries: int = DEFAULT_RETRIES,
+                 backoff: float = DEFAULT_BACKOFF, state_timeout: float = DEFAULT_STATE_TIMEOUT):
         self._config_file = Path(config_file) if config_file else None
         config = read_config_file(self._config_file)
-        self._api_key = api_key or os.environ.get(ENV_API_KEY) or config.get("api_key") or None
-        self._host = _normalize_host(host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST)
-        self.project_id = project_id or os.environ.get(ENV_PROJECT_ID) or config.get("project_id") or None
-        self.timeout = float(timeout)
-        # Retries (of calls that change nothing) and their backoff, then the longest wait for a start/stop
-        # when the call names none: together they bound how long any call can take.
-        self.retries = retries
-        self.backoff = backoff
-        self.state_timeout = float(state_timeout)
-        self._verify = config.get("verify", True) if verify is None else verify
-        if self._verify is False:
-            warnings.warn(f"TLS verification is off for {self._host}", stacklevel=2)
         self._client: CoCalcClient | None = None
         # Set once the server refused our error-reporting latex wrapper and took CoCalc's own command instead.
         self._refuses_latex_wrapper = False
+        self._api_key = api_key or os.environ.get(ENV_API_KEY) or config.get("api_key") or None
+        self.host = host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST
+        self.project_id = project_id or os.environ.get(ENV_PROJECT_ID) or config.get("project_id") or None
+        # Timeout, retries and backoff, then the longest wait for a start/stop when the call names none:
+        # together they bound how long any call can take.
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.state_timeout = float(state_timeout)
+        self._verify: bool | str = config.get("verify", True) if verify is None else verify
+        if self._verify is False:
+            warnings.warn(f"TLS verification is off for {self.host}", stacklevel=2)
 
-    # -- configuration ---------------------------------------------------------------------------------------
+    # -- configuration: every setter drops the client, which the next call builds with the new setting -------
 
     def __repr__(self) -> str:
-        return (f"CoCalcSession(host={self._host!r}, api_key={key_hint(self._api_key)!r}, "
+        return (f"CoCalcSession(host={self.host!r}, api_key={key_hint(self._api_key)!r}, "
                 f"project_id={self.project_id!r})")
 
     __str__ = __repr__
@@ -181,13 +124,22 @@ class CoCalcSession:
     def __reduce__(self):
         raise TypeError("a CoCalcSession holds an API key and cannot be pickled")
 
-    @property
-    def host(self) -> str:
-        return self._host
+    # What the client is built from: the next call builds a client with the new value.
+    host = _ClientSetting(normalize_host)
+    timeout = _ClientSetting(checked_timeout)  # seconds for an ordinary API answer (each attempt, as a whole)
+    retries = _ClientSetting(checked_retries)  # of calls that change nothing, after a transport failure or 5xx
+    backoff = _ClientSetting(checked_backoff)  # seconds before the first retry, doubling after each
 
-    @host.setter
-    def host(self, value: str) -> None:
-        self._host = _normalize_host(value)
+    @property
+    def verify(self) -> bool | str:
+        """TLS verification: True, a CA bundle path, or False (off, warned about)."""
+        return self._verify
+
+    @verify.setter
+    def verify(self, value: bool | str) -> None:
+        if value is False:
+            warnings.warn(f"TLS verification is off for {self.host}", stacklevel=2)
+        self._verify = value
         self._reset_client()
 
     @property
@@ -216,9 +168,10 @@ class CoCalcSession:
             raise ConfigurationError(problem)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # verify=False was warned about when this session was made
-            candidate = CoCalcSession(api_key=api_key, host=self._host, project_id=self.project_id,
+            candidate = CoCalcSession(api_key=api_key, host=self.host, project_id=self.project_id,
                                       timeout=self.timeout, verify=self._verify, config_file=self._config_file,
-                                      retries=self.retries, backoff=self.backoff, state_timeout=self.state_timeout)
+                                      retries=self.retries, backoff=self.backoff,
+                                      state_timeout=self.state_timeout)
         try:
             return candidate.whoami()
         finally:
@@ -235,7 +188,11 @@ class CoCalcSession:
             if problem:
                 raise ConfigurationError(f"{problem} (it came from the api_key argument, {ENV_API_KEY}, "
                                          f"or {self._config_file or config_file_path()})")
-            self._client = CoCalcClient(self._host, self._api_key, timeout=self.timeout, verify=self._verify,
+            from .client import (
+                CoCalcClient,  # requests loads here, on the first call, not at %load_ext
+            )
+
+            self._client = CoCalcClient(self.host, self._api_key, timeout=self.timeout, verify=self._verify,
                                         retries=self.retries, backoff=self.backoff)
         return self._client
 
@@ -270,12 +227,21 @@ class CoCalcSession:
 
     # -- projects --------------------------------------------------------------------------------------------
 
-    def projects(self, limit: int | None = None, include_deleted: bool = False) -> ProjectList:
-        """The account's projects, most recently edited first (``projects_all``: no 6-week cut-off)."""
+    def projects(self, limit: int | None = None, include_deleted: bool = False, *,
+                 recent: bool = False) -> ProjectList:
+        """The account's projects, most recently edited first (``projects_all``: no 6-week cut-off).
+
+        ``recent`` keeps those edited in the last 6 weeks (and those with no edit time), as CoCalc's own
+        ``projects`` list does; ``limit`` then keeps the first N."""
+        if limit is not None and limit < 1:
+            raise ConfigurationError(f"limit must be at least 1, not {limit}")
         rows = reply_rows(self.query({"projects_all": [dict(_PROJECT_FIELDS)]}).get("projects_all"),
                           "user-query projects_all")
         projects = [Project.from_api(row) for row in rows if include_deleted or not row.get("deleted")]
         projects.sort(key=lambda p: p.last_edited.timestamp() if p.last_edited else 0, reverse=True)
+        if recent:
+            cutoff = datetime.now(timezone.utc) - RECENT_PROJECTS
+            projects = [p for p in projects if p.last_edited is None or _as_utc(p.last_edited) >= cutoff]
         return ProjectList(projects[:limit] if limit else projects)
 
     def project(self, project: str | None = None) -> Project:
@@ -312,15 +278,6 @@ class CoCalcSession:
         project_id = self.resolve_project_id(project)
         self.stop(project_id, wait=True, timeout=timeout, on_poll=on_poll)
         return self.start(project_id, wait=wait, timeout=timeout, on_poll=on_poll)
-
-    def controls(self, project=None):
-        """A live panel with the project's state and Start / Stop / Restart buttons (ipywidgets).
-
-        ``project`` is an id, a title, a :class:`Project` or a list of them; without it, the default project.
-        """
-        from .widgets.controls import ProjectControls  # ipywidgets loads only when the panel is shown
-
-        return ProjectControls(self, project)
 
     def create_project(self, title: str, description: str | None = None) -> Project:
         params = {"title": title, **({"description": description} if description is not None else {})}
@@ -378,90 +335,21 @@ class CoCalcSession:
         used project (or creates one), as the API does.
 
         Without ``command`` CoCalc's default ``latexmk -pdf -f -g -bibtex -deps -interaction=nonstopmode``
-        runs, wrapped so that the TeX errors come back (see :func:`cocalc_magics.latex.reporting_command`);
+        runs, wrapped so that the TeX errors come back (see :func:`cocalc_magics.latex.request.reporting_command`);
         a ``command`` of your own is sent as it is and runs in the directory of ``path`` (with ``report_errors``
         it is wrapped the same way, so that its output comes back even when it fails).
         """
-        path = path or f"/tmp/cocalc-magics-{secrets.token_hex(4)}.tex"
-        main_file = path.rsplit("/", 1)[-1]
+        from .latex.endpoint import compile_latex
+        from .latex.request import LatexRequest, fresh_tmp_path
+
         project_ref = project_id or self.project_id
-        params: dict[str, Any] = {"path": path}
-        reported = not only_read_pdf and (command is None or report_errors)
-        if not only_read_pdf:
-            params["command"] = reporting_command(main_file, command) if reported else command
-        optional = {"content": content, "timeout": timeout, "only_read_pdf": only_read_pdf or None,
-                    "project_id": self.resolve_project_id(project_ref) if project_ref else None}
-        params.update({k: v for k, v in optional.items() if v is not None})
-        compile_timeout = DEFAULT_COMPILE_TIMEOUT if timeout is None else timeout
-        started = time.monotonic()
-        note = ""
-        if reported and command is None and self._refuses_latex_wrapper:
-            del params["command"]  # this server refused the wrapper before: do not ask again
-            reported, note = False, LIMITED_DETAILS_NOTE
-        try:
-            reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
-        except (AuthenticationError, PermissionDeniedError, NoAnswerError):
-            raise
-        except APIError:
-            # A top-level {"error"} to a request that carried our own wrapper command: a server that runs no
-            # custom commands (an emulator bound off loopback, a locked-down CoCalc) refuses the wrapper, not
-            # the document. CoCalc's own command (no `command`) is tried once; its failures come back as the
-            # exec error text, which holds the exit code and at most 1024 characters of stderr.
-            if not reported:
-                raise
-            params.pop("command")
-            if command is not None:
-                params["command"] = command
-            reported = False
-            note = (LIMITED_DETAILS_NOTE if command is None else
-                    "the server refused the error-reporting wrapper, so the command ran as given: " + LIMITED_DETAILS)
-            reply = self.client.post("latex", params, timeout=compile_timeout + self.timeout)
-            if command is None:
-                self._refuses_latex_wrapper = True
-        elapsed = time.monotonic() - started
-        if not isinstance(reply, dict) or not reply:
-            # CoCalc's hub gives up on the project after 60 s and then answers {}.
-            raise NoAnswerError(
-                "latex: no answer from the project (CoCalc's hub timed out); the compile may still finish: "
-                "compile into a path outside /tmp and fetch it later with only_read_pdf=True", "latex")
-        result = self._latex_result(reply, path, params.get("project_id"), elapsed, reported=reported)
-        if note:
-            result.note = note
+        request = LatexRequest(
+            path=path or fresh_tmp_path(), content=content, command=command, timeout=timeout,
+            only_read_pdf=only_read_pdf, report_errors=report_errors,
+            project_id=self.resolve_project_id(project_ref) if project_ref else None)
+        result, self._refuses_latex_wrapper = compile_latex(
+            self.client, request, answer_timeout=self.timeout, wrapper_refused=self._refuses_latex_wrapper)
         return result
-
-    def _latex_result(self, reply: dict, path: str, project_id: str | None, elapsed: float,
-                      reported: bool) -> LatexResult:
-        compile_reply = reply_object(reply["compile"], "latex compile") if reply.get("compile") is not None else {}
-        pdf_reply = reply_object(reply.get("pdf"), "latex pdf") if reply.get("pdf") is not None else {}
-        stdout = reply_text(compile_reply, "stdout", "latex compile", default="")
-        stderr = reply_text(compile_reply, "stderr", "latex compile", default="")
-        event = compile_reply.get("event")
-        compile_error = reply_text(compile_reply, "error", "latex compile") if event == "error" else None
-        exit_code = reply_int(compile_reply, "exit_code", "latex compile") if compile_reply else None
-        if compile_error is not None:
-            exit_code, stderr = parse_exec_error(compile_error)
-        elif reported and compile_reply:
-            status, stdout = split_exit_status(stdout)
-            exit_code = exit_code if status is None else status
-        url = blob_url(reply.get("url"), "latex")
-        main_file = path.rsplit("/", 1)[-1]
-        errors = parse_tex_errors("\n".join(filter(None, [stdout, stderr, compile_error])), main_file)
-        compiled = exit_code == 0 if compile_reply else True
-        return LatexResult(
-            path=path, project_id=project_id, ok=bool(url) and compiled and compile_error is None,
-            url=url, pdf_uuid=reply_text(pdf_reply, "data_uuid", "latex pdf"), exit_code=exit_code,
-            stdout=stdout, stderr=stderr, compile_error=compile_error, errors=errors, elapsed=elapsed,
-            _fetch_blob=self._fetch_pdf)
-
-    def _fetch_pdf(self, url: str) -> bytes:
-        """The compiled PDF from its blob URL; a 200 that is no PDF (a proxy's or portal's page) is an error.
-
-        The error names the blob's host and the size, never the bytes: they are whatever that host sent."""
-        data = self.client.fetch_blob(url)
-        if b"%PDF-" not in data[:1024]:  # PDF 1.7 (ISO 32000-1, 7.5.2) wants the header in the first 1024 bytes
-            raise HTTPStatusError(f"blob download from {blob_origin(url)}: "
-                                  f"the server answered 200 with {len(data):,} bytes that are not a PDF", 200)
-        return data
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
@@ -522,6 +410,8 @@ class CoCalcSession:
 
         CoCalc's upload does not start the project (a stopped one answers ``upload service not running``):
         then the project is started and the file sent once more."""
+        from .client import UPLOAD_SERVICE_NOT_RUNNING  # the client module loads requests: only when used
+
         project_id = self.resolve_project_id(project)
         try:
             self.client.upload(project_id, directory, name, data)
@@ -532,12 +422,8 @@ class CoCalcSession:
             self.client.upload(project_id, directory, name, data)
 
 
-def _normalize_host(host: str) -> str:
-    host = host.strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+", host):
-        shown = "a value shaped like an API key" if re.match(r"^sk[-_]", host) else repr(host[:80])
-        raise ConfigurationError(f"host must be an http(s) URL such as {DEFAULT_HOST}, not {shown}")
-    return host
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 _default_session: CoCalcSession | None = None

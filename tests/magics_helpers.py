@@ -11,11 +11,13 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from cocalc_magics import CoCalcSession, set_default_session
+from cocalc_magics.magics import magics_options
 from cocalc_magics.widgets.base import WidgetView
 
 MAGIC_NAMES = ("cocalc_login", "cocalc_whoami", "cocalc_start", "cocalc_stop", "cocalc_restart",
                "cocalc_project", "cocalc_projects", "cocalc_query", "cocalc_latex")
-CONFIG_DEFAULTS = {"host": None, "timeout": None, "project": None, "preview_dpi": 100, "short_errors": True}
+# The options CoCalcMagics keeps itself; host, timeout and project are the shared session's (replaced per test).
+CONFIG_DEFAULTS = {"preview_dpi": 100, "short_errors": True}
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +29,8 @@ def ip() -> InteractiveShell:
 
 @pytest.fixture
 def magics(ip):
-    """The extension's Magics instance; its %config options are put back after each test."""
-    instance = ip.magics_manager.registry["CoCalcMagics"]
+    """The extension's CoCalcMagics options; those it keeps itself are put back after each test."""
+    instance = magics_options(ip)
     yield instance
     for name, value in CONFIG_DEFAULTS.items():
         setattr(instance, name, value)

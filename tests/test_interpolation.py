@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cocalc_magics.interpolation import (
+from cocalc_magics.latex.interpolation import (
     FRAGMENT_PREAMBLE,
     InterpolationError,
     interpolate,

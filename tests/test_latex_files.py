@@ -18,7 +18,7 @@ from cocalc_magics import AuthenticationError, CoCalcSession, RequestTooLargeErr
 from cocalc_magics import latex_files as lf
 from cocalc_magics.client import MAX_UPLOAD_BYTES
 from cocalc_magics.errors import PermissionDeniedError
-from cocalc_magics.latex import DEFAULT_LATEX_COMMAND
+from cocalc_magics.latex.request import DEFAULT_LATEX_COMMAND
 
 REPORT = r"""\documentclass{article}
 \usepackage{graphicx}

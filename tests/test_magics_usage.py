@@ -10,8 +10,8 @@ import secrets
 import string
 
 import pytest
-from recording_server import RecordingServer
 from magics_helpers import MAGIC_NAMES, clean_environment, ip, magics, run  # noqa: F401 (fixtures)
+from recording_server import RecordingServer
 
 from cocalc_magics import CoCalcSession, get_default_session, set_default_session
 
@@ -87,11 +87,51 @@ def test_config_reaches_a_session_that_changed_since(ip, fresh_session, magics):
     assert get_default_session().project_id == "A"
 
 
+def test_config_timeout_reaches_a_client_already_built(ip, fresh_session, fake_key):
+    fresh_session.set_api_key(fake_key)
+    built = fresh_session.client
+    run(ip, "%config CoCalcMagics.timeout = 7")
+    assert fresh_session.client is not built and fresh_session.client.timeout == 7.0
+
+
+def test_options_read_the_shared_session_not_a_copy(ip, fresh_session, magics):
+    fresh_session.project_id = "set on the session"
+    fresh_session.host = "https://elsewhere.example"
+    assert (magics.project, magics.host) == ("set on the session", "https://elsewhere.example")
+    listing = run(ip, "%config CoCalcMagics").stdout
+    assert "Current: 'set on the session'" in listing and "Current: 'https://elsewhere.example'" in listing
+
+
+def test_every_area_of_magics_shares_the_one_options_object(ip, magics):
+    from cocalc_magics.magics.base import AreaMagics
+
+    areas = [m for m in ip.magics_manager.registry.values() if isinstance(m, AreaMagics)]
+    assert {type(m).__name__ for m in areas} == {"AccountMagics", "ProjectMagics", "QueryMagics", "LatexMagics"}
+    assert all(m.options is magics for m in areas)
+    run(ip, "%config CoCalcMagics.short_errors = False")
+    assert magics.short_errors is False
+
+
+def test_profile_settings_apply_when_the_extension_loads(ip, fresh_session):
+    from cocalc_magics.magics import magics_options
+
+    ip.config.CoCalcMagics.preview_dpi = 123
+    ip.config.CoCalcMagics.project = "from the profile"
+    try:
+        ip.run_line_magic("reload_ext", "cocalc_magics")
+        options = magics_options(ip)
+        assert options.preview_dpi == 123 and get_default_session().project_id == "from the profile"
+    finally:
+        del ip.config.CoCalcMagics["preview_dpi"], ip.config.CoCalcMagics["project"]
+        ip.run_line_magic("reload_ext", "cocalc_magics")
+    assert magics_options(ip).preview_dpi == 100
+
+
 def test_a_malformed_host_is_refused_and_nothing_changes(ip, fresh_session, magics, caplog):
     run(ip, "%config CoCalcMagics.host = 'cocalc.com'")
     # IPython's %config reports a rejected value through logging.error
     assert "host must be an http(s) URL such as https://cocalc.com, not 'cocalc.com'" in caplog.text
-    assert get_default_session().host == "https://cocalc.com" and magics.host is None
+    assert get_default_session().host == "https://cocalc.com" and magics.host == "https://cocalc.com"
 
 
 def test_a_missing_key_says_how_to_sign_in(ip, fresh_session):

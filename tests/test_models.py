@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from cocalc_magics.models import Account, ExecResult, LatexResult, Project, ProjectState, TexError
+from cocalc_magics.models import (
+    Account,
+    ExecResult,
+    LatexResult,
+    Project,
+    ProjectList,
+    ProjectState,
+    TexError,
+)
 
 
 def latex_result(**changes) -> LatexResult:
@@ -47,3 +55,12 @@ def test_a_state_that_never_ran_reads_as_opened():
     state = ProjectState.from_api(None)
     assert (state.state, state.is_stopped, state.is_running, state.is_changing) == ("opened", True, False, False)
     assert ProjectState.from_api({"state": "starting", "time": "2026-11-27T16:00:00.000Z"}).is_changing
+
+
+def test_a_state_looks_the_same_alone_in_a_project_and_in_a_list():
+    """One look per result: the badge of the project panel is how a state shows everywhere."""
+    state = ProjectState(state="opened")
+    project = Project(project_id="00000000-0000-4000-8000-000000000001", title="Thesis", state=state)
+    badge = state._repr_html_()
+    assert "cocalc-state-badge" in badge and ">stopped<" in badge
+    assert badge in project._repr_html_() and badge in ProjectList([project])._repr_html_()

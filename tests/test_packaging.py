@@ -115,6 +115,14 @@ def test_importing_the_package_does_not_import_heavy_optional_dependencies():
     assert modules_loaded_by("from cocalc_magics import CoCalcSession, CoCalcError", heavy) == []
 
 
+def test_load_ext_leaves_requests_and_the_latex_package_for_the_first_call():
+    later = ["requests", "urllib3", "cocalc_magics.client", "cocalc_magics.latex.request", "ipywidgets"]
+    load = ("from IPython.core.interactiveshell import InteractiveShell\n"
+            "shell = InteractiveShell.instance()\nshell.run_line_magic('load_ext', 'cocalc_magics')\n"
+            "assert 'cocalc_latex' in shell.magics_manager.magics['cell']")
+    assert modules_loaded_by(load, later) == []
+
+
 def test_the_emulator_loads_none_of_the_client():
     client_side = ["cocalc_magics.session", "cocalc_magics.client", "cocalc_magics.models", "requests"]
     assert modules_loaded_by("import cocalc_magics.emulator.__main__", client_side) == []
@@ -151,3 +159,11 @@ def test_jupyter_server_loads_the_sidebars_server_extension_in_this_environment(
     assert completed.returncode == 0, output
     assert re.search(r"cocalc_magics\.labserver\s+enabled", output), output
     assert re.search(r"cocalc_magics\.labserver\s+\S*\s*OK", output), output
+
+
+def test_the_demo_without_its_extra_says_what_to_install(tmp_path):
+    probe = ("import sys\nsys.modules['nbclient'] = None\nfrom cocalc_magics.demo import main\n"
+             f"sys.exit(main(['--output-dir', {str(tmp_path / 'out')!r}]))")
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and not (tmp_path / "out").exists()
+    assert completed.stderr.strip() == "the demo needs nbclient: pip install 'cocalc-magics[demo]'"

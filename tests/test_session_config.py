@@ -9,7 +9,7 @@ import string
 import pytest
 
 from cocalc_magics import CoCalcSession, ConfigurationError
-from cocalc_magics.session import DEFAULT_HOST, config_file_path
+from cocalc_magics.config import DEFAULT_HOST, config_file_path
 
 
 @pytest.fixture

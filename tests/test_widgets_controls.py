@@ -159,8 +159,8 @@ def test_closing_the_widget_stops_polling(panel_for, project):
     assert panel.closed and all(widget.comm is None for widget in widget_tree(panel._widget))
 
 
-def test_session_controls_is_a_panel_for_the_default_project(session, emulator):
-    panel = session.controls()
+def test_a_panel_given_no_project_is_the_default_projects(session, emulator):
+    panel = ProjectControls(session)
     try:
         assert isinstance(panel, ProjectControls) and [r.project_id for r in panel.rows] == [emulator.project_id]
         assert "application/vnd.jupyter.widget-view+json" in panel._repr_mimebundle_()

@@ -16,12 +16,12 @@ import uuid
 import nbformat
 import pypdfium2
 import pytest
+from emulator_process import seeded_session
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from PIL import Image
 
 from cocalc_magics import CoCalcSession
-from emulator_process import seeded_session
 from cocalc_magics.widgets import PdfViewer, ProjectControls, latex_display_bundle
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -140,7 +140,7 @@ NOTEBOOK_SETUP = textwrap.dedent("""\
 
 def test_a_kernel_without_ipywidgets_shows_page_one_and_no_error(kernel_env):
     notebook = run_notebook(["import sys\nsys.modules['ipywidgets'] = None", NOTEBOOK_SETUP,
-                             "PdfViewer(session.latex(TWO_PAGES))", "session.controls()"], kernel_env)
+                             "PdfViewer(session.latex(TWO_PAGES))", "ProjectControls(session)"], kernel_env)
     outputs = outputs_of(notebook)
     assert not [o for o in outputs if o.output_type == "error"]
     viewer, panel = outputs[-2], outputs[-1]
@@ -151,7 +151,7 @@ def test_a_kernel_without_ipywidgets_shows_page_one_and_no_error(kernel_env):
 
 def test_the_saved_notebook_keeps_one_page_png_small_state_and_no_key(kernel_env, emulator):
     notebook = run_notebook([NOTEBOOK_SETUP, "viewer = PdfViewer(session.latex(TWO_PAGES))\nviewer",
-                             "viewer.next_button.click()\nviewer.page_label.value", "session.controls()"],
+                             "viewer.next_button.click()\nviewer.page_label.value", "ProjectControls(session)"],
                             kernel_env, store_widget_state=True)
     assert not [o for o in outputs_of(notebook) if o.output_type == "error"]
     state = notebook.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]

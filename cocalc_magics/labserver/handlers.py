@@ -21,7 +21,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 
-from ..client import one_line
+from ..config import ENV_API_KEY, config_file_path
 from ..errors import (
     AuthenticationError,
     CoCalcError,
@@ -29,8 +29,9 @@ from ..errors import (
     ConfigurationError,
     ProjectNotFoundError,
 )
-from ..models import ProjectState
-from ..session import ENV_API_KEY, CoCalcSession, config_file_path, is_uuid
+from ..models import ProjectState, is_uuid
+from ..session import CoCalcSession
+from ..text import one_line
 from .keyfile import store_api_key
 
 ROUTE_PREFIX = "cocalc-magics"

@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from ..client import one_line
+from .. import render
 from ..models import Project, ProjectList, ProjectState
-from . import static
+from ..text import one_line
 from .base import SharedParts, WidgetView, ipywidgets_available
 from .polling import ProjectPoller, subscribe
 from .visibility import OFF_SCREEN, ON_SCREEN, UNKNOWN, ViewReports, build_watcher
@@ -113,7 +113,7 @@ class ProjectControls(WidgetView):
     def static_bundle(self) -> dict:
         pairs = [(row.project, row.state) for row in self.rows]
         note = "" if ipywidgets_available() else "Start / Stop / Restart buttons need ipywidgets."
-        return {"text/plain": static.projects_text(pairs), "text/html": static.projects_html(pairs, note)}
+        return {"text/plain": render.projects_text(pairs), "text/html": render.projects_html(pairs, note)}
 
     def _build_widget(self):
         import ipywidgets as w
@@ -134,8 +134,8 @@ class ProjectControls(WidgetView):
         return w.HTML(value, layout=parts.layout(**layout), style=parts.style(w.HTML))
 
     def _build_row(self, w, parts: SharedParts, row: ProjectRow):
-        title = self._html(w, parts, static.project_title_html(row.project), min_width="14em")
-        row.badge = self._html(w, parts, static.state_badge_html(row.state), min_width="7em")
+        title = self._html(w, parts, render.project_title_html(row.project), min_width="14em")
+        row.badge = self._html(w, parts, render.state_badge_html(row.state), min_width="7em")
         row.badge.add_class("cocalc-project-badge")
         for action, icon, style in (("start", "play", "success"), ("stop", "stop", "danger"),
                                     ("restart", "refresh", "warning")):
@@ -158,7 +158,7 @@ class ProjectControls(WidgetView):
         if row.badge is None:
             return
         with self._lock:
-            row.badge.value = static.state_badge_html(row.state)
+            row.badge.value = render.state_badge_html(row.state)
             allowed = enabled_actions(row.state, row.busy)
             for action, button in row.buttons.items():
                 button.disabled = action not in allowed

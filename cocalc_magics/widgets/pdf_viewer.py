@@ -21,8 +21,8 @@ from __future__ import annotations
 import base64
 import math
 
-from ..client import one_line
 from ..models import LatexResult
+from ..text import one_line
 from . import static
 from .base import SharedParts, WidgetView, current_execution
 from .pdf_frontend import Screen, build_frontend, keep_view, kept_view

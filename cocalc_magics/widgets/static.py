@@ -1,7 +1,7 @@
-"""Static HTML and text views of the project panel and the PDF viewer.
+"""Static HTML and text views of the PDF viewer (the project panel's are in :mod:`cocalc_magics.render`).
 
 They are the fallback where widgets cannot run (nbconvert, GitHub, a kernel without ipywidgets) and they
-also feed the live widgets, so a state badge or a compile summary looks the same in both. Nothing here
+also feed the live viewer, so a compile summary looks the same in both. Nothing here
 imports ipywidgets, pypdfium2 or Pillow.
 """
 
@@ -10,14 +10,9 @@ from __future__ import annotations
 import html
 import re
 import urllib.parse
-from typing import Iterable
 
-from ..models import LatexResult, Project, ProjectState, TexError
+from ..models import LatexResult, TexError
 
-# How CoCalc's compute states (util/compute-states.ts) are shown: "opened" is CoCalc's word for stopped.
-_STATE_LABELS = {"opened": "stopped", "closed": "stopped", "archived": "archived"}
-_BADGE_COLORS = {"running": "#2e7d32", "stopped": "#616161", "archived": "#616161", "error": "#c62828",
-                 "changing": "#ef6c00", "unknown": "#9e9e9e"}
 # TeX's own warning lines ("LaTeX Warning: ...", "Package hyperref Warning: ...") and box warnings.
 _WARNING = re.compile(r"^(?:(?:LaTeX|Package \S+|Class \S+) Warning: (?P<message>.*)"
                       r"|(?:Over|Under)full \\[hv]box)", re.M)
@@ -27,53 +22,6 @@ _SUMMARY_WARNINGS = ("There were undefined references", "There were multiply-def
 _LATEX_RUN = re.compile(r"^Run number \d+ of rule '[^'\n]*latex[^'\n]*'", re.M)
 # TeX's first error line: "! Undefined control sequence." or, with -file-line-error, "./doc.tex:4: ...".
 _FIRST_ERROR = re.compile(r"^(?:! |\S+\.(?:tex|sty|cls|ltx):\d+: )", re.M)
-
-
-# -- project state ---------------------------------------------------------------------------------------------
-
-def state_label(state: ProjectState | None) -> str:
-    """The word a badge shows: CoCalc's state, with "opened"/"closed" shown as "stopped"."""
-    if state is None:
-        return "unknown"
-    return _STATE_LABELS.get(state.state, state.state)
-
-
-def _badge_color(state: ProjectState | None) -> str:
-    if state is None:
-        return _BADGE_COLORS["unknown"]
-    if state.error:
-        return _BADGE_COLORS["error"]
-    if state.is_changing:
-        return _BADGE_COLORS["changing"]
-    return _BADGE_COLORS.get(state_label(state), _BADGE_COLORS["unknown"])
-
-
-def state_badge_html(state: ProjectState | None) -> str:
-    """A coloured pill with the state; the raw state (and any error) is in its tooltip."""
-    label = state_label(state) + ("…" if state is not None and state.is_changing else "")
-    tooltip = str(state) if state is not None else "state not known yet"
-    return (f"<span class='cocalc-state-badge' title='{html.escape(tooltip)}' style='background:{_badge_color(state)};"
-            "color:white;border-radius:0.8em;padding:0.1em 0.7em;font-size:0.9em;white-space:nowrap'>"
-            f"{html.escape(label)}</span>")
-
-
-def project_title_html(project: Project) -> str:
-    return (f"<b title='{html.escape(project.project_id)}'>{html.escape(project.title or '(untitled)')}</b> "
-            f"<code style='opacity:0.7'>{html.escape(project.short_id)}</code>")
-
-
-def projects_html(projects: Iterable[tuple[Project, ProjectState | None]], note: str = "") -> str:
-    rows = "".join(
-        f"<tr><td>{project_title_html(project)}</td><td>{state_badge_html(state)}</td></tr>"
-        for project, state in projects)
-    note_html = f"<div style='opacity:0.7;font-size:0.9em'>{html.escape(note)}</div>" if note else ""
-    return f"<div class='cocalc-project-controls-static'><table>{rows}</table>{note_html}</div>"
-
-
-def projects_text(projects: Iterable[tuple[Project, ProjectState | None]]) -> str:
-    lines = [f"  {project.title or '(untitled)'} ({project.short_id})  {state_label(state)}"
-             for project, state in projects]
-    return "\n".join(["CoCalc projects:", *lines]) if lines else "CoCalc projects: (none)"
 
 
 # -- LaTeX results ---------------------------------------------------------------------------------------------

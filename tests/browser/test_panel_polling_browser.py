@@ -28,7 +28,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 CELLS = [
     "%load_ext cocalc_magics",  # key, host and project come from the kernel's environment
     ("from cocalc_magics import get_default_session\n"
-     "panel = get_default_session().controls()\n"
+     "from cocalc_magics.widgets import ProjectControls\n"
+     "panel = ProjectControls(get_default_session())\n"
      "panel"),
 ]
 WAIT_MS = 60_000

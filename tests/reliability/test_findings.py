@@ -9,9 +9,9 @@ import warnings
 
 import pytest
 import requests
+from magics_helpers import ip, magics, run  # noqa: F401 (fixtures)
 
 from cocalc_magics import CoCalcSession, HTTPStatusError, set_default_session
-from magics_helpers import ip, magics, run  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_a_bad_timeout_in_config_is_refused_and_the_session_keeps_its_own(ip, sh
         ip.config.CoCalcMagics.pop("timeout", None)
     # %config reports a refused value through its logger (or stderr when logging is not captured).
     assert "timeout must be more than 0" in ran.stderr + ran.stdout + caplog.text
-    assert magics.timeout is None and shared.timeout == 30.0 and run(ip, "%cocalc_whoami").error is None
+    assert magics.timeout == 30.0 and shared.timeout == 30.0 and run(ip, "%cocalc_whoami").error is None
 
 
 # -- the client ----------------------------------------------------------------------------------------------

@@ -20,10 +20,12 @@ line numbers can be shown as line numbers of the cell.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from .errors import CoCalcError
+from ..errors import InterpolationError
+from ..text import one_line
 
 # `\\` first, so that the backslash of an escaped backslash is never read as the start of `\py`;
 # `\%` is an escaped percent sign, a bare `%` starts a comment that runs to the end of the line.
@@ -38,11 +40,7 @@ _LATEX_SPECIALS_PATTERN = re.compile("|".join(re.escape(char) for char in _LATEX
 
 FRAGMENT_PREAMBLE = "\\documentclass{article}\n\\pagestyle{empty}\n\\begin{document}\n"
 FRAGMENT_END = "\n\\end{document}\n"
-_DOCUMENTCLASS = re.compile(r"^[^%\n]*\\documentclass\b", re.M)
-
-
-class InterpolationError(CoCalcError):
-    """A ``\\py{…}`` in the cell could not be evaluated or is not closed; nothing was sent."""
+_DOCUMENTCLASS = re.compile(r"^[^%\n]*\\documentclass\b", re.MULTILINE)
 
 
 def latex_escape(value: Any) -> str:
@@ -86,9 +84,9 @@ def interpolate(body: str, evaluate: Callable[[str], Any]) -> LatexSource:
             raise InterpolationError(f"{command}{{}} on line {line} of the cell is empty")
         try:
             value = evaluate(expression.strip())
-        except Exception as error:  # anything the user's expression raises is reported, not propagated
+        except Exception as error:  # noqa: BLE001 (whatever the expression raises is reported, not propagated)
             raise InterpolationError(
-                f"{command}{{{one_line(expression)}}} on line {line} of the cell: "
+                f"{command}{{{one_line(expression, 60)}}} on line {line} of the cell: "
                 f"{type(error).__name__}: {error}") from None
         builder.add_value(str(value) if match.group("raw") else latex_escape(value), line)
         # The lines the expression itself spans collapse into the line it starts on.
@@ -110,11 +108,6 @@ def prepare_document(body: str, evaluate: Callable[[str], Any]) -> LatexSource:
     return LatexSource(FRAGMENT_PREAMBLE + source.text + FRAGMENT_END,
                        (None,) * FRAGMENT_PREAMBLE.count("\n") + source.line_map
                        + (last_line,) * FRAGMENT_END.count("\n"))
-
-
-def one_line(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _closing_brace(text: str, start: int) -> int | None:
