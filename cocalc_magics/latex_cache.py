@@ -50,10 +50,13 @@ def cache_key(host: str, project_id: str | None, command: str | None, content: s
 
 
 def _encode(result: LatexResult) -> dict:
-    """The public fields of a result as JSON; lists of dataclasses (errors, warnings) keep their type's name."""
+    """The public fields of a result as JSON; lists of dataclasses (errors, warnings) keep their type's name.
+
+    Private fields and those left out of comparisons (the PDF fetcher: a live object of this kernel) are not
+    part of what a compile made, so they are not stored."""
     fields: dict[str, Any] = {}
     for field in dataclasses.fields(result):
-        if field.name.startswith("_"):
+        if field.name.startswith("_") or not field.compare:
             continue
         value = getattr(result, field.name)
         if isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
