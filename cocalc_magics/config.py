@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigurationError
 
@@ -55,9 +57,19 @@ def config_file_path() -> Path:
     return Path(base) / "cocalc-magics" / "config.toml"
 
 
-def read_config_file(path: Path | None = None) -> dict:
-    import tomllib  # loaded when a session is made, not at %load_ext
+def toml_reader() -> Any:
+    """The TOML module: the standard library's ``tomllib`` from Python 3.11, its original ``tomli`` on 3.10.
 
+    Imported when a session is made, not at ``%load_ext``."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - only on Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
+def read_config_file(path: Path | None = None) -> dict:
+    tomllib = toml_reader()
     path = path or config_file_path()
     try:
         with open(path, "rb") as handle:

@@ -52,7 +52,9 @@ def start_local_emulator(data_dir: str | Path | None = None, *extra_args: str, t
                "--transition-delay", str(transition_delay), *extra_args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
     first_line: list[str] = []
-    reader = threading.Thread(target=lambda: first_line.append(process.stdout.readline()), daemon=True)
+    stdout = process.stdout
+    assert stdout is not None  # stdout=PIPE
+    reader = threading.Thread(target=lambda: first_line.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(startup_timeout)
     if not first_line or not first_line[0].strip():

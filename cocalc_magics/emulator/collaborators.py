@@ -29,4 +29,4 @@ def is_collaborator(store: Store, account_id: object, project_id: object) -> boo
     if account_id == project_id:
         # A project key acts as its project: it has proved it *is* the project.
         return True
-    return in_project(store.get_project(project_id), account_id)  # type: ignore[arg-type]
+    return in_project(store.get_project(project_id), account_id)

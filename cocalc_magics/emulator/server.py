@@ -51,7 +51,7 @@ class _RefuseForeignHost(tornado.httputil.HTTPMessageDelegate):
 class GuardedHTTPServer(tornado.httpserver.HTTPServer):
     """tornado's HTTPServer with a cap on open connections and, in loopback mode, the Host check."""
 
-    def initialize(self, request_callback: Any, *args: Any, max_connections: int = 256,  # type: ignore[override]
+    def initialize(self, request_callback: Any, *args: Any, max_connections: int = 256,
                    loopback_only: bool = False, **kwargs: Any) -> None:
         super().initialize(request_callback, *args, **kwargs)
         self.max_connections, self.loopback_only = max_connections, loopback_only

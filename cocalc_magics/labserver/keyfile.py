@@ -14,7 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
-import tomllib
+from ..config import toml_reader
 
 _API_KEY_LINE = re.compile(r"^[ \t]*api_key[ \t]*=.*$", re.MULTILINE)
 _TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
@@ -42,6 +42,7 @@ def store_api_key(path: Path, api_key: str) -> None:
     updated = with_api_key(current, api_key)
     # An api_key written in a form the line edit cannot see (a multi-line string, a dotted key) would leave
     # a file with two keys or the old one: refuse rather than write something the session reads otherwise.
+    tomllib = toml_reader()
     try:
         readable = tomllib.loads(updated).get("api_key") == api_key
     except tomllib.TOMLDecodeError:

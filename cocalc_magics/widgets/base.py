@@ -48,7 +48,8 @@ def replace_earlier_outputs(view: WidgetView, cell_id: str | None, execution_id:
         return
     with _shown_lock:
         earlier = _shown_by_cell.get(cell_id, [])
-        kept, stale = [], []
+        kept: list[tuple[str | None, Any]] = []
+        stale: list[tuple[str | None, Any]] = []
         for shown_in, reference in earlier:
             other = reference()
             if other is None or other is view:
@@ -72,7 +73,8 @@ def ipywidgets_available() -> bool:
 
 def widget_tree(widget) -> list:
     """A widget with everything it owns: children (recursively), layout and style models."""
-    found, pending = [], [widget]
+    found: list = []
+    pending = [widget]
     while pending:
         current = pending.pop()
         if current is None or any(current is seen for seen in found):

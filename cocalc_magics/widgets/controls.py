@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from .. import render
 from ..models import Project, ProjectList, ProjectState
@@ -61,8 +62,12 @@ class ProjectRow:
         self.busy = False
         self.message = ""
         self.pending: Future | None = None
-        self.badge = self.status = None
-        self.start_button = self.stop_button = self.restart_button = None
+        # The widgets exist once the panel is built (ipywidgets is imported only then).
+        self.badge: Any = None
+        self.status: Any = None
+        self.start_button: Any = None
+        self.stop_button: Any = None
+        self.restart_button: Any = None
 
     @property
     def project_id(self) -> str:
@@ -97,7 +102,7 @@ class ProjectControls(WidgetView):
         self.poller: ProjectPoller | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.RLock()
-        self._footer = None
+        self._footer: Any = None
 
     @property
     def projects(self) -> ProjectList:

@@ -118,8 +118,9 @@ def build_watcher(on_report: Callable[[str, str], None]):
     watcher = ViewWatcher(layout={"width": "0px", "height": "0px", "overflow": "hidden"})
 
     def received(_widget, content, _buffers) -> None:
-        if isinstance(content, dict):
-            on_report(content.get("view"), content.get("event"))
+        view, event = (content.get("view"), content.get("event")) if isinstance(content, dict) else (None, None)
+        if isinstance(view, str) and isinstance(event, str):  # a front end's message: anything else is ignored
+            on_report(view, event)
 
     watcher.on_msg(received)
     return watcher
