@@ -71,7 +71,9 @@ def main() -> None:
 
     with contextlib.ExitStack() as cleanup:
         base = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-peer-")))
-        emulator = cleanup.enter_context(start_local_emulator(stderr=subprocess.DEVNULL))
+        # Its data directory inside ours: start_local_emulator's default temp dir would outlive the run.
+        (base / "emulator").mkdir()
+        emulator = cleanup.enter_context(start_local_emulator(base / "emulator", stderr=subprocess.DEVNULL))
         session = CoCalcSession(api_key=emulator.api_key, host=emulator.url, project_id=emulator.project_id)
         cache = LatexCache(base / "cache")
 
