@@ -107,7 +107,10 @@ def main() -> None:
         cell(DOCUMENT % "Start.", "bench.ipynb#edited")
         medians = interleaved_medians(calls, args.runs)
     first, hit, edited, latexmk, pdflatex = medians[:5]
-    print(f"one-page LaTeX document, medians of {args.runs} interleaved rounds (real TeX, local emulator):")
+    # Other work on the machine slows TeX and HTTP alike; the load says how far to trust the absolute figures.
+    load = os.getloadavg()[0]
+    print(f"one-page LaTeX document, medians of {args.runs} interleaved rounds (real TeX, local emulator; "
+          f"load average {load:.1f} on {os.cpu_count()} cores):")
     report("first compile", first, "CoCalc's latexmk, direct", latexmk, 1.15,
            "new cell: send + latexmk from scratch + PDF vs the same latexmk in a fresh temp dir")
     report("unchanged re-run", hit, "first compile", first, 0.15, "cache hit in the kernel, no HTTP")
