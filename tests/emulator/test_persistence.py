@@ -6,6 +6,7 @@ import contextlib
 import shutil
 import signal
 import sqlite3
+import subprocess
 import threading
 import time
 
@@ -83,3 +84,17 @@ def test_signals_shut_down_cleanly(tmp_path, signum):
     running = start_emulator(tmp_path)
     running.process.send_signal(signum)
     assert running.process.wait(timeout=10) == 0
+
+
+def test_a_launcher_made_data_dir_is_removed_and_a_given_one_kept(tmp_path):
+    """start_local_emulator() without a data dir makes a temporary one and removes it when stopped; a data dir
+    it is given holds someone's state and stays."""
+    from cocalc_magics.local_emulator import start_local_emulator
+
+    with start_local_emulator(stderr=subprocess.DEVNULL) as emulator:
+        made = emulator.data_dir
+        assert (made / "emulator.sqlite3").exists()
+    assert not made.exists()
+    with start_local_emulator(tmp_path / "kept", stderr=subprocess.DEVNULL):
+        pass
+    assert (tmp_path / "kept" / "emulator.sqlite3").exists()
