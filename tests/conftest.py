@@ -11,6 +11,20 @@ from emulator_process import RunningEmulator, seeded_session, start_emulator
 # texts, widget state, saved notebooks) fails. Its hooks live in secret_guard.py.
 from secret_guard import pytest_configure, pytest_runtest_makereport, pytest_runtest_protocol  # noqa: F401
 
+# What `make check` (the edit loop's fast tier, `-m "not slow"`) leaves out: real browsers, the reliability
+# suite (faults, fuzzing, load, attacks), whole kernels and notebooks, package builds, CoCalc's own client.
+SLOW_PATHS = ("browser/", "reliability/", "official_client/", "test_demo_notebook.py", "test_magics_kernel.py",
+              "test_packaging.py", "test_pytest_plugin.py", "emulator/test_conat_jupyter.py",
+              "emulator/test_upload.py", "emulator/test_persistence.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_root = config.rootpath / "tests"
+    for item in items:
+        relative = item.path.relative_to(tests_root).as_posix() if item.path.is_relative_to(tests_root) else ""
+        if relative.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory) -> RunningEmulator:
