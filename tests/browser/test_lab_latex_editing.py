@@ -1,0 +1,316 @@
+"""LaTeX editing in a ``%%cocalc_latex`` cell, the JupyterLab extension's side, in a real Lab and Chromium.
+
+The kernel side of the LaTeX output contract (docs: the MIME entry ``application/vnd.cocalc-magics.latex+json``,
+``.cocalc-diagnostic`` elements, the viewer's ``cocalc-magics:*`` DOM events) is exercised elsewhere; here the
+cell gets a synthetic output of exactly that shape through the notebook's own output model, and a stand-in
+``.cocalc-pdf-viewer`` element plays the viewer. What is asserted is what the user sees and what the viewer
+hears: a click on an error moves the cursor (status bar ``Ln 5``) and flashes the line, gutter marks appear (red and
+amber, message on hover), go when their line is edited and are replaced by a re-run's outputs, the viewer's
+goto-line moves the cursor, Show in PDF (command and Ctrl-Alt-J) sends the cursor line, live preview sends the
+cell text once after typing pauses and never when off, the gutter switch is honoured, Open PDF in a New Tab opens
+the PDF behind the download link. One Lab start; screenshots (light, dark) in test-output/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from lab_browser import KERNEL_IDLE, headless_chromium, missing_requirements, running_jupyterlab
+
+pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+LATEX_CELL = ("%%cocalc_latex\n\\section{Intro}\nA line that overflows the box.\nSome prose here.\n"
+              "\\undefinedcommand here\nThe end.")
+PYTHON_CELL = "x = 1"
+INPUT_FILE = "chapter.tex"
+WAIT_MS = 30_000
+MIME = "application/vnd.cocalc-magics.latex+json"
+
+
+def latex_output(diagnostics: list[dict]) -> dict:
+    """A display_data as the kernel sends it for a failed compile: the MIME entry, the HTML entries, a viewer."""
+    entries = "".join(
+        f'<li class="cocalc-diagnostic" data-cocalc-severity="{d["severity"]}" data-cocalc-file="{d["file"]}"'
+        + (f' data-cocalc-line="{d["line"]}"' if d["line"] is not None else "")
+        + f'>{d["file"]}:{d["line"]}: {d["message"]}</li>' for d in diagnostics)
+    html = (f'<ul class="cocalc-latex-diagnostics">{entries}</ul>'
+            '<div class="cocalc-pdf-viewer" style="height:40px;border:1px solid gray">viewer stand-in</div>'
+            '<a download="cell.pdf">download</a>')
+    text = "\n".join(f'line {d["line"]}: {d["message"]}' for d in diagnostics)
+    return {"output_type": "display_data", "metadata": {},
+            "data": {MIME: {"version": 1, "cell_id": None, "ok": False, "live": False, "diagnostics": diagnostics},
+                     "text/html": html, "text/plain": text}}
+
+
+FIRST_RUN = [
+    {"severity": "error", "line": 5, "file": "cell", "message": "Undefined control sequence.", "context": ""},
+    {"severity": "warning", "line": 3, "file": "cell", "message": "Overfull \\hbox (3.2pt too wide)", "context": ""},
+    {"severity": "error", "line": 2, "file": INPUT_FILE, "message": "Missing $ inserted.", "context": ""},
+]
+SECOND_RUN = [{"severity": "warning", "line": 4, "file": "cell", "message": "Citation undefined", "context": ""}]
+
+# Replace cell 0's outputs as a run does (clear, then the kernel's display), trusted as the kernel's are.
+SET_OUTPUTS = """output => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[0];
+  cell.model.trusted = true;
+  cell.model.outputs.clear();
+  cell.model.outputs.add(output);
+}"""
+CELL_SOURCE = "() => window.jupyterapp.shell.currentWidget.content.widgets[0].model.sharedModel.getSource()"
+# Events the viewer stand-in receives, recorded with their time.
+RECORD_VIEWER_EVENTS = """() => {
+  const viewer = document.querySelector('.jp-Notebook .cocalc-pdf-viewer');
+  window.viewerEvents = [];
+  for (const type of ['cocalc-magics:show-line', 'cocalc-magics:live-text']) {
+    viewer.addEventListener(type, event => window.viewerEvents.push(
+      {type, detail: event.detail, at: performance.now()}));
+  }
+}"""
+DISPATCH_FROM_VIEWER = """([type, detail]) => {
+  const viewer = document.querySelector('.jp-Notebook .cocalc-pdf-viewer');
+  viewer.dispatchEvent(new CustomEvent(type, {detail, bubbles: true, composed: true}));
+}"""
+# The time from a click on the first error entry to the cell's cursor moving (its model's selection changing).
+ARM_CLICK_TIMER = """() => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[0];
+  const entry = document.querySelector('.jp-Notebook .cocalc-diagnostic[data-cocalc-line="5"]');
+  window.clickTiming = {};
+  entry.addEventListener('click', () => { window.clickTiming.clicked = performance.now(); }, {capture: true});
+  const moved = () => {
+    if (cell.editor.getCursorPosition().line === 4 && window.clickTiming.moved === undefined) {
+      window.clickTiming.moved = performance.now();
+    }
+  };
+  cell.model.selections.changed.connect(moved);
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab_page(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab-latex-editing")
+    root = work / "notebooks"
+    root.mkdir()
+    (root / INPUT_FILE).write_text("\\chapter{One}\n$x^2 outside math\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATEX_CELL),
+                                               nbformat.v4.new_code_cell(PYTHON_CELL)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                       "language": "python"}
+    nbformat.write(notebook, root / "latex.ipynb")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with running_jupyterlab(root, work / "jupyter", {}) as server, headless_chromium((1300, 1000)) as page:
+        page.goto(server.lab_url("latex.ipynb"))
+        page.get_by_text(KERNEL_IDLE).first.wait_for(timeout=WAIT_MS)
+        yield page
+
+
+def cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def run_command(page, command: str) -> None:
+    page.evaluate("command => window.jupyterapp.commands.execute(command)", command)
+
+
+def put_cursor(page, line: int) -> None:
+    """Click into the LaTeX cell's editor at the end of ``line``."""
+    cell(page, 0).locator(".cm-line").nth(line - 1).click()
+    page.keyboard.press("End")
+
+
+def expect_cursor_on_line(page, line: int) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator(".jp-StatusBar-Widget", has_text="Ln ").first).to_contain_text(f"Ln {line},",
+                                                                                       timeout=WAIT_MS)
+
+
+def mark_for_line(page, severity: str, line: int):
+    """The gutter mark of ``severity`` whose row is the editor's ``line`` (same vertical position)."""
+    marks = cell(page, 0).locator(f".cocalc-gutter-{severity}")
+    line_box = cell(page, 0).locator(".cm-line").nth(line - 1).bounding_box()
+    for index in range(marks.count()):
+        box = marks.nth(index).bounding_box()
+        if line_box["y"] <= box["y"] + box["height"] / 2 <= line_box["y"] + line_box["height"]:
+            return marks.nth(index)
+    return None
+
+
+def test_error_click_moves_the_cursor_and_marks_follow_edits_and_reruns(lab_page):
+    from playwright.sync_api import expect
+
+    page = lab_page
+    latex = cell(page, 0)
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    expect(latex.locator(".cocalc-gutter-error")).to_have_count(1, timeout=WAIT_MS)
+    expect(latex.locator(".cocalc-gutter-warning")).to_have_count(1)
+    error_mark, warning_mark = mark_for_line(page, "error", 5), mark_for_line(page, "warning", 3)
+    assert error_mark is not None and warning_mark is not None
+    assert error_mark.get_attribute("title") == "error: Undefined control sequence."
+    assert "Overfull" in warning_mark.get_attribute("title")
+    colors = [latex.locator(f".cocalc-gutter-{s}").evaluate("m => getComputedStyle(m).backgroundColor")
+              for s in ("error", "warning")]
+    assert colors[0] != colors[1]
+    cell(page, 1).locator(".jp-InputPrompt").click()  # the cursor starts elsewhere
+
+    page.evaluate(ARM_CLICK_TIMER)
+    latex.locator('.cocalc-diagnostic[data-cocalc-line="5"]').click()
+    expect_cursor_on_line(page, 5)
+    assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex") == 0
+    expect(latex.locator(".cm-line.cocalc-flash-line")).to_have_text("\\undefinedcommand here")
+    timing = page.evaluate("() => window.clickTiming")
+    click_to_cursor_ms = timing["moved"] - timing["clicked"]
+    print(f"click on an error -> cursor on its line: {click_to_cursor_ms:.1f} ms")
+    (SCREENSHOTS / "lab-latex-editing-timing.json").write_text(
+        json.dumps({"click_to_cursor_ms": round(click_to_cursor_ms, 1)}) + "\n")
+    latex.screenshot(path=SCREENSHOTS / "lab-latex-gutter-light.png")
+
+    # Editing line 5 (the cursor is at its start) removes its mark; line 3's stays.
+    page.keyboard.type("x")
+    expect(latex.locator(".cocalc-gutter-error")).to_have_count(0, timeout=WAIT_MS)
+    expect(latex.locator(".cocalc-gutter-warning")).to_have_count(1)
+
+    # A re-run replaces the marks with the new outputs' ones.
+    page.evaluate(SET_OUTPUTS, latex_output(SECOND_RUN))
+    expect(latex.locator(".cocalc-gutter-warning")).to_have_count(1, timeout=WAIT_MS)
+    assert mark_for_line(page, "warning", 4) is not None
+    assert mark_for_line(page, "warning", 3) is None
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeName === 'JupyterLab Dark'", timeout=WAIT_MS)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=WAIT_MS)
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    expect(latex.locator(".cocalc-gutter-error")).to_have_count(1, timeout=WAIT_MS)
+    latex.screenshot(path=SCREENSHOTS / "lab-latex-gutter-dark.png")
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=WAIT_MS)
+    page.keyboard.press("Escape")
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+
+
+def test_an_input_files_error_opens_that_file_at_its_line(lab_page):
+    from playwright.sync_api import expect
+
+    page = lab_page
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    cell(page, 0).locator(f'.cocalc-diagnostic[data-cocalc-file="{INPUT_FILE}"]').click()
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=INPUT_FILE)
+    expect(tab).to_be_visible(timeout=WAIT_MS)
+    expect_cursor_on_line(page, 2)
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close')")
+    expect(tab).to_have_count(0, timeout=WAIT_MS)
+
+
+def test_viewer_goto_line_and_show_in_pdf(lab_page):
+    page = lab_page
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    page.evaluate(RECORD_VIEWER_EVENTS)
+    cell(page, 1).locator(".jp-InputPrompt").click()
+
+    # Inverse search: the viewer says "line 4" after a click on its page.
+    page.evaluate(DISPATCH_FROM_VIEWER, ["cocalc-magics:goto-line", {"line": 4, "file": "cell"}])
+    expect_cursor_on_line(page, 4)
+
+    # Forward search from the keyboard shortcut, then from the command, each with the cursor line.
+    put_cursor(page, 3)
+    page.keyboard.press("Control+Alt+j")
+    page.wait_for_function("() => window.viewerEvents.length === 1", timeout=WAIT_MS)
+    put_cursor(page, 6)
+    run_command(page, "cocalc-magics:show-in-pdf")
+    page.wait_for_function("() => window.viewerEvents.length === 2", timeout=WAIT_MS)
+    events = page.evaluate("() => window.viewerEvents")
+    assert [(e["type"], e["detail"]) for e in events] == [("cocalc-magics:show-line", {"line": 3}),
+                                                          ("cocalc-magics:show-line", {"line": 6})]
+
+
+def test_live_preview_sends_the_text_once_after_typing_pauses(lab_page):
+    page = lab_page
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    page.evaluate(RECORD_VIEWER_EVENTS)
+    live_texts = "() => window.viewerEvents.filter(e => e.type === 'cocalc-magics:live-text')"
+
+    # Not live: typing sends nothing.
+    put_cursor(page, 4)
+    page.keyboard.type(" a", delay=100)
+    page.wait_for_timeout(1500)
+    assert page.evaluate(live_texts) == []
+
+    # The viewer's toggle turned live on: three keystrokes 150 ms apart, then one message ~0.8 s later.
+    page.evaluate(DISPATCH_FROM_VIEWER, ["cocalc-magics:live-state", {"live": True}])
+    put_cursor(page, 4)
+    page.evaluate("() => document.addEventListener('keydown', () => { window.lastKeyAt = performance.now(); },"
+                  " {capture: true})")
+    page.keyboard.type(" bcd", delay=150)
+    page.wait_for_function(f"() => ({live_texts})().length === 1", timeout=WAIT_MS)
+    page.wait_for_timeout(1200)
+    sent = page.evaluate(live_texts)
+    assert len(sent) == 1
+    assert sent[0]["detail"] == {"text": page.evaluate(CELL_SOURCE)}
+    assert sent[0]["detail"]["text"].split("\n")[3] == "Some prose here. a bcd"
+    pause_to_send_ms = sent[0]["at"] - page.evaluate("() => window.lastKeyAt")
+    print(f"last keystroke -> live-text on the viewer: {pause_to_send_ms:.0f} ms (setting: 800 ms)")
+    assert 780 <= pause_to_send_ms <= 1500
+    assert page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.widgets[0].model.executionCount") is None
+
+    # The command turns it off again.
+    run_command(page, "cocalc-magics:toggle-live-preview")
+    page.keyboard.type("e")
+    page.wait_for_timeout(1500)
+    assert len(page.evaluate(live_texts)) == 1
+
+
+# The page has no handle on Lab's setting registry: find its service token by name (test-only introspection).
+SET_SETTING = """async ([key, value]) => {
+  const app = window.jupyterapp;
+  const token = [...app.pluginRegistry._services.keys()]
+    .find(t => t.name === '@jupyterlab/coreutils:ISettingRegistry');
+  const registry = await app.resolveRequiredService(token);
+  await registry.set('cocalc-magics:plugin', key, value);
+}"""
+
+
+def test_gutter_marks_setting_is_honoured(lab_page):
+    from playwright.sync_api import expect
+
+    page = lab_page
+    latex = cell(page, 0)
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    expect(latex.locator(".cocalc-gutter-mark")).to_have_count(2, timeout=WAIT_MS)
+    page.evaluate(SET_SETTING, ["gutterMarks", False])
+    expect(latex.locator(".cocalc-gutter-mark")).to_have_count(0, timeout=WAIT_MS)
+    page.evaluate(SET_OUTPUTS, latex_output(SECOND_RUN))  # a re-run with the switch off draws nothing
+    page.wait_for_timeout(300)
+    expect(latex.locator(".cocalc-gutter-mark")).to_have_count(0)
+    page.evaluate(SET_SETTING, ["gutterMarks", True])
+    expect(latex.locator(".cocalc-gutter-warning")).to_have_count(1, timeout=WAIT_MS)
+
+
+def test_open_pdf_in_a_new_tab_shows_the_download_links_pdf(lab_page):
+    from playwright.sync_api import expect
+
+    page = lab_page
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    cell(page, 0).locator(".jp-InputPrompt").click()
+    assert page.evaluate("() => window.jupyterapp.commands.isEnabled('cocalc-magics:open-pdf-tab')") is False
+    # What the viewer's download link holds: a blob: URL of the compiled PDF.
+    pdf_bytes = page.evaluate("""() => {
+        const bytes = '%PDF-1.4\\n% a stand-in\\n%%EOF\\n';
+        const link = document.querySelector('.jp-Notebook a[download]');
+        link.href = URL.createObjectURL(new Blob([bytes], {type: 'application/pdf'}));
+        return bytes;
+    }""")
+    run_command(page, "cocalc-magics:open-pdf-tab")
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="cell.pdf")
+    expect(tab).to_be_visible(timeout=WAIT_MS)
+    frame = page.locator(".cocalc-pdf-tab iframe")
+    expect(frame).to_be_visible()
+    source = frame.get_attribute("src")
+    assert source.startswith("blob:")
+    assert source != page.evaluate("() => document.querySelector('.jp-Notebook a[download]').href")  # its own copy
+    assert page.evaluate("async url => await (await fetch(url)).text()", source) == pdf_bytes
+    page.screenshot(path=SCREENSHOTS / "lab-latex-pdf-tab.png")
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close')")
+    expect(tab).to_have_count(0, timeout=WAIT_MS)
