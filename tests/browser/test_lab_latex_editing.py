@@ -13,6 +13,8 @@ the PDF behind the download link. One Lab start; screenshots (light, dark) in te
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 
@@ -183,11 +185,10 @@ def test_error_click_moves_the_cursor_and_marks_follow_edits_and_reruns(lab_page
     page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=WAIT_MS)
     page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
     expect(latex.locator(".cocalc-gutter-error")).to_have_count(1, timeout=WAIT_MS)
+    expect(latex.locator(".cocalc-flash-line")).to_have_count(0, timeout=WAIT_MS)  # the flash is brief
     latex.screenshot(path=SCREENSHOTS / "lab-latex-gutter-dark.png")
     page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
     page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=WAIT_MS)
-    page.keyboard.press("Escape")
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
 
 
 def test_an_input_files_error_opens_that_file_at_its_line(lab_page):
@@ -288,6 +289,16 @@ def test_gutter_marks_setting_is_honoured(lab_page):
     expect(latex.locator(".cocalc-gutter-warning")).to_have_count(1, timeout=WAIT_MS)
 
 
+def blank_pdf() -> bytes:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument.new()
+    document.new_page(420, 595)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def test_open_pdf_in_a_new_tab_shows_the_download_links_pdf(lab_page):
     from playwright.sync_api import expect
 
@@ -295,13 +306,13 @@ def test_open_pdf_in_a_new_tab_shows_the_download_links_pdf(lab_page):
     page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
     cell(page, 0).locator(".jp-InputPrompt").click()
     assert page.evaluate("() => window.jupyterapp.commands.isEnabled('cocalc-magics:open-pdf-tab')") is False
-    # What the viewer's download link holds: a blob: URL of the compiled PDF.
-    pdf_bytes = page.evaluate("""() => {
-        const bytes = '%PDF-1.4\\n% a stand-in\\n%%EOF\\n';
+    # What the viewer's download link holds: a blob: URL of the compiled PDF (here a real, blank A5 page).
+    pdf_base64 = base64.b64encode(blank_pdf()).decode()
+    page.evaluate("""encoded => {
+        const bytes = Uint8Array.from(atob(encoded), c => c.charCodeAt(0));
         const link = document.querySelector('.jp-Notebook a[download]');
         link.href = URL.createObjectURL(new Blob([bytes], {type: 'application/pdf'}));
-        return bytes;
-    }""")
+    }""", pdf_base64)
     run_command(page, "cocalc-magics:open-pdf-tab")
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="cell.pdf")
     expect(tab).to_be_visible(timeout=WAIT_MS)
@@ -310,7 +321,12 @@ def test_open_pdf_in_a_new_tab_shows_the_download_links_pdf(lab_page):
     source = frame.get_attribute("src")
     assert source.startswith("blob:")
     assert source != page.evaluate("() => document.querySelector('.jp-Notebook a[download]').href")  # its own copy
-    assert page.evaluate("async url => await (await fetch(url)).text()", source) == pdf_bytes
+    copied = page.evaluate("""async url => {
+        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        return btoa(String.fromCharCode(...bytes));
+    }""", source)
+    assert copied == pdf_base64
+    page.wait_for_timeout(500)  # Chromium's PDF viewer draws the page
     page.screenshot(path=SCREENSHOTS / "lab-latex-pdf-tab.png")
     page.evaluate("() => window.jupyterapp.commands.execute('application:close')")
     expect(tab).to_have_count(0, timeout=WAIT_MS)
