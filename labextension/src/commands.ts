@@ -110,7 +110,7 @@ export function addCommands(
   });
   app.commands.addCommand(CommandIDs.openPdfTab, {
     label: trans.__('Open PDF in a New Tab'),
-    caption: trans.__("Open the cell's latest PDF in its own JupyterLab tab"),
+    caption: trans.__("Open the cell's latest PDF in a tab of its own"),
     describedBy: NO_ARGUMENTS,
     isVisible: onLatexCell.isVisible,
     isEnabled: () => {
@@ -120,9 +120,13 @@ export function addCommands(
     execute: async () => {
       const active = activeLatexCell(tracker);
       const link = active && pdfLinkOf(active.cell);
-      if (link) {
-        await openPdfTab(app, link, trans);
+      if (!link) {
+        return null;
       }
+      return openPdfTab(app, link, trans).catch(reason => {
+        Notification.error(String(reason), { autoClose: 6000 });
+        return null;
+      });
     }
   });
   app.commands.addCommand(CommandIDs.showSidebar, {

@@ -16,7 +16,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import pytest
@@ -313,7 +317,7 @@ def test_open_pdf_in_a_new_tab_shows_the_download_links_pdf(lab_page):
         const link = document.querySelector('.jp-Notebook a[download]');
         link.href = URL.createObjectURL(new Blob([bytes], {type: 'application/pdf'}));
     }""", pdf_base64)
-    run_command(page, "cocalc-magics:open-pdf-tab")
+    assert page.evaluate("() => window.jupyterapp.commands.execute('cocalc-magics:open-pdf-tab')") == "lab-tab"
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="cell.pdf")
     expect(tab).to_be_visible(timeout=WAIT_MS)
     frame = page.locator(".cocalc-pdf-tab iframe")
@@ -330,3 +334,46 @@ def test_open_pdf_in_a_new_tab_shows_the_download_links_pdf(lab_page):
     page.screenshot(path=SCREENSHOTS / "lab-latex-pdf-tab.png")
     page.evaluate("() => window.jupyterapp.commands.execute('application:close')")
     expect(tab).to_have_count(0, timeout=WAIT_MS)
+
+
+class CoCalcBlobHandler(BaseHTTPRequestHandler):
+    """Serves a PDF as CoCalc's hub serves a blob since 2026-02: an attachment, no CORS header."""
+
+    requested: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        type(self).requested.append(self.path)
+        body = blank_pdf()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pdf")
+        self.send_header("Content-Disposition", 'attachment; filename="cell.pdf"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_cocalc_blob_link_opens_in_a_browser_tab(lab_page):
+    """Another origin without CORS cannot be read by the page: the link opens in a new browser tab."""
+    page = lab_page
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CoCalcBlobHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/blobs/cell.pdf?uuid=0b9f2c1e-0000-5000-8000-000000000000"
+        page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+        page.evaluate("url => { document.querySelector('.jp-Notebook a[download]').href = url; }", url)
+        cell(page, 0).locator(".jp-InputPrompt").click()
+        lab_tabs = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").count()
+        with page.expect_popup(timeout=WAIT_MS):
+            opened = page.evaluate("() => window.jupyterapp.commands.execute('cocalc-magics:open-pdf-tab')")
+        assert opened == "browser-tab"
+        deadline = time.monotonic() + 10
+        while not CoCalcBlobHandler.requested and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert CoCalcBlobHandler.requested == [url.split(str(server.server_port), 1)[1]]
+        assert page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").count() == lab_tabs
+    finally:
+        server.shutdown()
+        server.server_close()
