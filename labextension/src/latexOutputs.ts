@@ -9,7 +9,12 @@
  * - the viewer's `cocalc-magics:live-state` starts or stops live preview.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import type { ICellModel, ICodeCellModel } from '@jupyterlab/cells';
+import type {
+  Cell,
+  CodeCell,
+  ICellModel,
+  ICodeCellModel
+} from '@jupyterlab/cells';
 import type { CodeEditor } from '@jupyterlab/codeeditor';
 import { PathExt } from '@jupyterlab/coreutils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -46,6 +51,59 @@ export function cellDiagnostics(model: ICodeCellModel): ILineDiagnostic[] {
     }
   }
   return found;
+}
+
+/** The raw diagnostics list of one output's LaTeX entry (or null). */
+function entryDiagnostics(data: Record<string, unknown>): unknown[] | null {
+  const entry = data[LATEX_MIME] as { diagnostics?: unknown } | undefined;
+  return Array.isArray(entry?.diagnostics) ? entry.diagnostics : null;
+}
+
+/**
+ * Where a clicked `.cocalc-diagnostic` points: its `data-cocalc-*` attributes,
+ * or, when JupyterLab's sanitizer removed them (the HTML of an untrusted
+ * notebook keeps `class` but no `data-` attributes), the diagnostic at the same
+ * position in the same output's LaTeX entry — if the counts agree.
+ */
+function entryTarget(
+  entry: Element,
+  cell: Cell
+): { file: string; line: number } | null {
+  const line = entry.getAttribute('data-cocalc-line');
+  const file = entry.getAttribute('data-cocalc-file');
+  if (line !== null || file !== null) {
+    return line === null && (file ?? 'cell') === 'cell'
+      ? null
+      : { file: file ?? 'cell', line: Number(line) };
+  }
+  if (
+    entry.hasAttribute('data-cocalc-severity') ||
+    cell.model.type !== 'code'
+  ) {
+    return null; // trusted HTML: an entry with no line and no file
+  }
+  const outputArea = (cell as CodeCell).outputArea;
+  const index = outputArea.widgets.findIndex(output =>
+    output.node.contains(entry)
+  );
+  if (index < 0 || index >= outputArea.model.length) {
+    return null;
+  }
+  const diagnostics = entryDiagnostics(outputArea.model.get(index).data);
+  const entries = Array.from(
+    outputArea.widgets[index].node.querySelectorAll(DIAGNOSTIC_SELECTOR)
+  );
+  const item =
+    diagnostics?.length === entries.length
+      ? (diagnostics[entries.indexOf(entry)] as Record<string, unknown>)
+      : null;
+  if (!item || typeof item.line !== 'number') {
+    return null;
+  }
+  return {
+    file: typeof item.file === 'string' ? item.file : 'cell',
+    line: item.line
+  };
 }
 
 /** Wires one notebook panel: its cells' outputs and its DOM events. */
@@ -101,17 +159,14 @@ export function connectNotebook(
     const target = event.target as Element | null;
     const entry = target?.closest?.(DIAGNOSTIC_SELECTOR);
     const cell = cellContaining(notebook, entry ?? null);
-    if (!entry || !cell) {
+    const where = entry && cell && entryTarget(entry, cell);
+    if (!where) {
       return;
     }
-    const line = Number(entry.getAttribute('data-cocalc-line'));
-    const file = entry.getAttribute('data-cocalc-file') ?? 'cell';
-    if (file === 'cell') {
-      if (entry.hasAttribute('data-cocalc-line')) {
-        void gotoLine(notebook, cell, line);
-      }
+    if (where.file === 'cell') {
+      void gotoLine(notebook, cell!, where.line);
     } else {
-      void openFileAt(app, panel, file, line);
+      void openFileAt(app, panel, where.file, where.line);
     }
   });
   notebook.node.addEventListener(GOTO_LINE_EVENT, event => {

@@ -195,6 +195,22 @@ def test_error_click_moves_the_cursor_and_marks_follow_edits_and_reruns(lab_page
     page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=WAIT_MS)
 
 
+def test_errors_stay_clickable_when_the_sanitizer_removed_their_data_attributes(lab_page):
+    """An untrusted notebook's HTML keeps ``class`` but loses ``data-`` attributes: the LaTeX entry says where."""
+    from playwright.sync_api import expect
+
+    page = lab_page
+    page.evaluate(SET_OUTPUTS.replace("trusted = true", "trusted = false"), latex_output(FIRST_RUN))
+    entries = cell(page, 0).locator(".cocalc-diagnostic")
+    expect(entries).to_have_count(3, timeout=WAIT_MS)
+    assert entries.nth(1).get_attribute("data-cocalc-line") is None
+    cell(page, 1).locator(".jp-InputPrompt").click()
+    entries.nth(1).click()
+    expect_cursor_on_line(page, 3)
+    entries.nth(0).click()
+    expect_cursor_on_line(page, 5)
+
+
 def test_an_input_files_error_opens_that_file_at_its_line(lab_page):
     from playwright.sync_api import expect
 
