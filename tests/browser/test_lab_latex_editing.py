@@ -258,19 +258,29 @@ def test_live_preview_sends_the_text_once_after_typing_pauses(lab_page):
     page.wait_for_timeout(1500)
     assert page.evaluate(live_texts) == []
 
+    # `--live` on the magic line makes the cell live (the edit that adds it is sent); removing it stops that.
+    put_cursor(page, 1)
+    page.keyboard.type(" --live")
+    page.wait_for_function(f"() => ({live_texts})().length === 1", timeout=WAIT_MS)
+    assert page.evaluate(live_texts)[0]["detail"]["text"].startswith("%%cocalc_latex --live\n")
+    for _ in " --live":
+        page.keyboard.press("Backspace")
+    page.wait_for_timeout(1500)
+    assert len(page.evaluate(live_texts)) == 1
+
     # The viewer's toggle turned live on: three keystrokes 150 ms apart, then one message ~0.8 s later.
     page.evaluate(DISPATCH_FROM_VIEWER, ["cocalc-magics:live-state", {"live": True}])
     put_cursor(page, 4)
     page.evaluate("() => document.addEventListener('keydown', () => { window.lastKeyAt = performance.now(); },"
                   " {capture: true})")
     page.keyboard.type(" bcd", delay=150)
-    page.wait_for_function(f"() => ({live_texts})().length === 1", timeout=WAIT_MS)
+    page.wait_for_function(f"() => ({live_texts})().length === 2", timeout=WAIT_MS)
     page.wait_for_timeout(1200)
     sent = page.evaluate(live_texts)
-    assert len(sent) == 1
-    assert sent[0]["detail"] == {"text": page.evaluate(CELL_SOURCE)}
-    assert sent[0]["detail"]["text"].split("\n")[3] == "Some prose here. a bcd"
-    pause_to_send_ms = sent[0]["at"] - page.evaluate("() => window.lastKeyAt")
+    assert len(sent) == 2
+    assert sent[1]["detail"] == {"text": page.evaluate(CELL_SOURCE)}
+    assert sent[1]["detail"]["text"].split("\n")[3] == "Some prose here. a bcd"
+    pause_to_send_ms = sent[1]["at"] - page.evaluate("() => window.lastKeyAt")
     print(f"last keystroke -> live-text on the viewer: {pause_to_send_ms:.0f} ms (setting: 800 ms)")
     assert 780 <= pause_to_send_ms <= 1500
     assert page.evaluate(
@@ -280,7 +290,7 @@ def test_live_preview_sends_the_text_once_after_typing_pauses(lab_page):
     run_command(page, "cocalc-magics:toggle-live-preview")
     page.keyboard.type("e")
     page.wait_for_timeout(1500)
-    assert len(page.evaluate(live_texts)) == 1
+    assert len(page.evaluate(live_texts)) == 2
 
 
 # The page has no handle on Lab's setting registry: find its service token by name (test-only introspection).
