@@ -1,6 +1,6 @@
 """LaTeX editing in a ``%%cocalc_latex`` cell, the JupyterLab extension's side, in a real Lab and Chromium.
 
-The kernel side of the LaTeX output contract (docs: the MIME entry ``application/vnd.cocalc-magics.latex+json``,
+The kernel side of the LaTeX output contract (the MIME entry ``application/vnd.cocalc-magics.latex+json``,
 ``.cocalc-diagnostic`` elements, the viewer's ``cocalc-magics:*`` DOM events) is exercised elsewhere; here the
 cell gets a synthetic output of exactly that shape through the notebook's own output model, and a stand-in
 ``.cocalc-pdf-viewer`` element plays the viewer. What is asserted is what the user sees and what the viewer
@@ -8,7 +8,8 @@ hears: a click on an error moves the cursor (status bar ``Ln 5``) and flashes th
 amber, message on hover), go when their line is edited and are replaced by a re-run's outputs, the viewer's
 goto-line moves the cursor, Show in PDF (command and Ctrl-Alt-J) sends the cursor line, live preview sends the
 cell text once after typing pauses and never when off, the gutter switch is honoured, Open PDF in a New Tab opens
-the PDF behind the download link. One Lab start; screenshots (light, dark) in test-output/browser/.
+the PDF behind the download link (a Lab tab, or a browser tab for CoCalc's cross-origin blob links). One Lab
+start, and one Notebook 7 start for the marks and the cursor there; screenshots (light, dark) in test-output/browser/.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import ClassVar
 
 import nbformat
 import pytest
-from lab_browser import KERNEL_IDLE, headless_chromium, missing_requirements, running_jupyterlab
+from lab_browser import KERNEL_IDLE, KERNEL_READY_JS, headless_chromium, missing_requirements, running_jupyterlab
 
 pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))
 
@@ -403,3 +404,40 @@ def test_a_cocalc_blob_link_opens_in_a_browser_tab(lab_page):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def notebook7_page(tmp_path_factory, lab_page):
+    """The same notebook in Notebook 7 (its own server: the one-notebook page, no status bar), in a second page
+    of the Lab test's Chromium (Playwright's sync API runs one instance at a time)."""
+    work = tmp_path_factory.mktemp("notebook7-latex-editing")
+    root = work / "notebooks"
+    root.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATEX_CELL)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                       "language": "python"}
+    nbformat.write(notebook, root / "latex.ipynb")
+    with running_jupyterlab(root, work / "jupyter", {}, app="notebook") as server:
+        page = lab_page.context.browser.new_page(viewport={"width": 1200, "height": 900})
+        try:
+            page.goto(server.notebook_url("latex.ipynb"))
+            page.wait_for_function(KERNEL_READY_JS, timeout=WAIT_MS * 2)
+            yield page
+        finally:
+            page.close()
+
+
+def test_notebook7_marks_errors_and_moves_the_cursor(notebook7_page):
+    from playwright.sync_api import expect
+
+    page = notebook7_page
+    cursor_line = "() => window.jupyterapp.shell.currentWidget.content.widgets[0].editor.getCursorPosition().line + 1"
+    page.evaluate(SET_OUTPUTS, latex_output(FIRST_RUN))
+    expect(cell(page, 0).locator(".cocalc-gutter-error")).to_have_count(1, timeout=WAIT_MS)
+    expect(cell(page, 0).locator(".cocalc-gutter-warning")).to_have_count(1)
+    assert mark_for_line(page, "error", 5) is not None
+    cell(page, 0).locator('.cocalc-diagnostic[data-cocalc-line="5"]').click()
+    page.wait_for_function(f"() => ({cursor_line})() === 5", timeout=WAIT_MS)
+    page.evaluate(DISPATCH_FROM_VIEWER, ["cocalc-magics:goto-line", {"line": 2, "file": "cell"}])
+    page.wait_for_function(f"() => ({cursor_line})() === 2", timeout=WAIT_MS)
+    page.screenshot(path=SCREENSHOTS / "notebook7-latex-gutter-light.png")
