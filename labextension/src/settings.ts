@@ -1,6 +1,8 @@
 /**
- * The extension's user settings (schema/plugin.json). Declared now so users
- * can set them; the live preview and the gutter marks read them.
+ * The extension's user settings (schema/plugin.json): the live preview reads
+ * its delay at each pause in typing, the gutter marks are redrawn when their
+ * switch changes. The default zoom is stored but not passed on yet: the PDF
+ * viewer (cocalc_magics/widgets/pdf_viewer.js) has no hook that takes it.
  */
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
@@ -24,7 +26,8 @@ export const currentSettings: ICoCalcSettings = { ...DEFAULT_SETTINGS };
 
 export async function loadSettings(
   registry: ISettingRegistry,
-  pluginId: string
+  pluginId: string,
+  onChange: () => void = () => undefined
 ): Promise<ICoCalcSettings> {
   const settings = await registry.load(pluginId);
   const read = (): void => {
@@ -34,6 +37,9 @@ export async function loadSettings(
     );
   };
   read();
-  settings.changed.connect(read);
+  settings.changed.connect(() => {
+    read();
+    onChange();
+  });
   return currentSettings;
 }
