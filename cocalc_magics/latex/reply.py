@@ -26,9 +26,13 @@ def split_exit_status(stdout: str) -> tuple[int | None, str]:
 
 
 def split_synctex(stdout: str) -> tuple[bytes | None, str]:
-    """Take the ``.synctex.gz`` that `synctex_tail` printed off stdout: (its bytes or None, remaining stdout)."""
-    match = _SYNCTEX.search(stdout or "")
-    if not match:
+    """Take the ``.synctex.gz`` that `synctex_tail` printed off stdout: (its bytes or None, remaining stdout).
+
+    The wrapper prints it last, so the last marker is ours (a document can \\typeout the marker into the log)."""
+    match = None
+    for match in _SYNCTEX.finditer(stdout or ""):
+        pass
+    if match is None:
         return None, stdout
     rest = stdout[: match.start()] + stdout[match.end():]
     try:

@@ -83,6 +83,8 @@ class SyncTex:
             raise SyncTexError(f"the SyncTeX data is not gzip: {error}") from None
         if len(text) > MAX_UNCOMPRESSED:
             raise SyncTexError(f"the SyncTeX data is larger than {MAX_UNCOMPRESSED // 2**20} MB")
+        if not text.startswith(b"SyncTeX Version:"):
+            raise SyncTexError("the data is not SyncTeX (no 'SyncTeX Version' line)")
         return cls.parse(text.decode("utf-8", "replace"))
 
     @classmethod
@@ -130,7 +132,8 @@ class SyncTex:
             before = [r for r in on_line if r.x <= x + 0.5]
             chosen = max(before, key=lambda r: r.x) if before else min(on_line, key=lambda r: r.x)
             return chosen.tag, chosen.line
-        points = [r for r in records if r.kind in _POINT_KINDS or r.kind in _BOX_KINDS]
+        # Outside every line of text (a margin): the points TeX recorded, not the page's empty header boxes.
+        points = [r for r in records if r.kind in _POINT_KINDS]
         if not points:
             return None
         # Nothing under the click: the nearest mark, a line above or below weighing more than a word aside.
@@ -141,7 +144,9 @@ class SyncTex:
         """The first spot where line ``line`` of input ``tag`` left a mark: its line of text, or None."""
         for page in sorted(self.pages):
             records = self.pages[page]
-            points = [r for r in records if r.tag == tag and r.line == line and r.kind in _POINT_KINDS + "hv"]
+            # Void boxes count only with a size: an empty page header is recorded with the line of \newpage.
+            points = [r for r in records if r.tag == tag and r.line == line
+                      and (r.kind in _POINT_KINDS or (r.kind in "hv" and r.height + r.depth > 0))]
             if not points:
                 continue
             first = min(points, key=lambda r: (r.y, r.x))
