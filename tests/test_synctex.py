@@ -12,11 +12,11 @@ import subprocess
 import pypdfium2
 import pytest
 
-from emulator_process import seeded_session
 from cocalc_magics.latex.interpolation import LatexSource, prepare_document
 from cocalc_magics.latex.reply import split_synctex
 from cocalc_magics.latex.request import SYNCTEX_LIMIT, SYNCTEX_MARKER
 from cocalc_magics.latex.synctex import CellSync, SyncTex, SyncTexError
+from emulator_process import seeded_session
 
 # Three pages; each word of WORDS inside its own source line (SyncTeX knows where TeX read a line's words, and
 # a source line's first word is often recorded with the line before), a paragraph spanning several lines.

@@ -29,11 +29,10 @@ def split_synctex(stdout: str) -> tuple[bytes | None, str]:
     """Take the ``.synctex.gz`` that `synctex_tail` printed off stdout: (its bytes or None, remaining stdout).
 
     The wrapper prints it last, so the last marker is ours (a document can \\typeout the marker into the log)."""
-    match = None
-    for match in _SYNCTEX.finditer(stdout or ""):
-        pass
-    if match is None:
+    matches = list(_SYNCTEX.finditer(stdout or ""))
+    if not matches:
         return None, stdout
+    match = matches[-1]
     rest = stdout[: match.start()] + stdout[match.end():]
     try:
         data = base64.b64decode(match.group("data"), validate=True)
