@@ -55,7 +55,7 @@ def viewer_of():
     def build(result_and_source, **options):
         result, source = result_and_source
         viewer = PdfViewer(result, cell_id=None, latex_source=source, **options)
-        viewer.widget
+        viewer.widget  # noqa: B018 (builds the widget, as display does)
         viewer.sent = Sent()
         viewer.frontend.send = viewer.sent.append
         viewers.append(viewer)
@@ -218,7 +218,7 @@ def test_the_magic_with_live_starts_live_and_recompiles_without_an_execution(ip,
     assert ran.error is None, ran.text()
     [viewer] = viewers
     try:
-        viewer.widget
+        viewer.widget  # noqa: B018 (builds the widget, as display does)
         assert viewer.live and viewer.frontend.live is True
         count = ip.execution_count
         viewer._on_frontend_message({"event": "live-text", "text": "%%cocalc_latex --live\nNow \\py{6*7} Herons.\n"})
