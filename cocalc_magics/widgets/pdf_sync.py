@@ -112,5 +112,11 @@ class LiveCompiles:
                 self._last_text = None
                 self._failed(f"live preview: {type(error).__name__}: {one_line(str(error), 200)}")
                 continue
-            if not self.closed:
+            if self.closed:
+                continue
+            try:
                 self._show(result, source)
+            except Exception as error:  # noqa: BLE001 (the worker must end cleanly, or no compile would run again)
+                from ..text import one_line
+
+                self._failed(f"live preview could not be shown: {type(error).__name__}: {one_line(str(error), 200)}")

@@ -119,22 +119,29 @@ class PdfViewer(WidgetView):
         """The rendered-page cache; opening it fetches the PDF. None when there is no PDF to show."""
         if not self._opened:
             self._opened = True
-            try:
-                data = self._pdf if self.result is None else self.result.pdf
-                if data:
-                    self._pages = PdfPages(data, limits=self.limits, crop=self.cropped)
-            except PreviewLimitError as error:
-                self.problem = str(error)
-            except ImportError:
-                self.problem = "page previews need pypdfium2 and Pillow (pip install pypdfium2 pillow)"
-            except Exception as error:  # a fetch or a broken PDF is shown in the viewer, as one line
-                self.problem = f"the PDF could not be shown: {type(error).__name__}: {one_line(str(error), 160)}"
-            if self._pages is not None:
-                # A kept page that the new PDF no longer has: start again at page 1.
-                if self._page_was_kept and self.page > self._pages.count:
-                    self.page = 1
-                self.page = min(max(1, int(self.page)), self._pages.count)
+            self._pages, problem = self._open_pages(self.result)
+            self.problem = problem or self.problem
+            self._keep_page_in_range()
         return self._pages
+
+    def _open_pages(self, result: LatexResult | None) -> tuple[PdfPages | None, str | None]:
+        """The pages of ``result``'s PDF (fetched now), or of the PDF bytes shown; or None and why not."""
+        try:
+            data = self._pdf if result is None else result.pdf
+            return (PdfPages(data, limits=self.limits, crop=self.cropped) if data else None), None
+        except PreviewLimitError as error:
+            return None, str(error)
+        except ImportError:
+            return None, "page previews need pypdfium2 and Pillow (pip install pypdfium2 pillow)"
+        except Exception as error:  # a fetch or a broken PDF is shown in the viewer, as one line
+            return None, f"the PDF could not be shown: {type(error).__name__}: {one_line(str(error), 160)}"
+
+    def _keep_page_in_range(self) -> None:
+        if self._pages is not None:
+            # A kept page that the new PDF no longer has: start again at page 1.
+            if self._page_was_kept and self.page > self._pages.count:
+                self.page = 1
+            self.page = min(max(1, int(self.page)), self._pages.count)
 
     @property
     def page_count(self) -> int:
@@ -307,12 +314,13 @@ class PdfViewer(WidgetView):
 
     def _show_live_result(self, result: LatexResult, source: LatexSource) -> None:
         """Show a live recompile in place: the same page (when the new PDF has it), zoom and fit."""
+        pages, problem = self._open_pages(result)  # fetched in the worker, before anything shown changes
         old_pages = self._pages
-        self.result, self.latex_source = result, source
-        self._pages, self._opened, self._page_was_kept = None, False, True
-        self._sync, self._sync_read = None, False
-        self.problem = self.notice = None
-        count = self.page_count  # fetches the new PDF
+        self.result, self.latex_source, self._pages, self._opened = result, source, pages, True
+        self._sync, self._sync_read, self.problem, self.notice = None, False, problem, None
+        self._page_was_kept = True
+        self._keep_page_in_range()
+        count = self.page_count
         if old_pages is not None:
             old_pages.close()
         if self.root is None:
