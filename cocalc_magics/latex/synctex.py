@@ -32,7 +32,8 @@ SP_PER_BP = 65536 * 72.27 / 72
 FORWARD_REACH = 30
 # The height given to a marked spot that has no box around it, in points.
 LINE_HEIGHT = 12.0
-# Editor line of the cell body's first line: line 1 is the %%cocalc_latex line.
+# Editor line of the cell body's first line: line 1 is the %%cocalc_latex line (the LaTeX output contract),
+# while LatexSource's line map counts the body's lines from 1 (latex/interpolation.py).
 CELL_FIRST_LINE = 2
 
 _RECORD = re.compile(r"(?P<kind>[\[(hvkgx$])(?P<tag>\d+),(?P<line>-?\d+)(?:,-?\d+)?:(?P<x>-?\d+),(?P<y>-?\d+)"
