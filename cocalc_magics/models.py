@@ -299,6 +299,8 @@ class LatexResult:
     note: str = ""
     # How this result downloads its PDF (a client's PdfFetcher): the result asks, no view plants a callback.
     fetch_pdf: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
+    # The compile's `.synctex.gz` (when the wrapper carried it back), for the viewer's SyncTeX; never shown.
+    synctex: bytes | None = field(default=None, repr=False, compare=False)
     _pdf: bytes | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:

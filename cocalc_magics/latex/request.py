@@ -15,6 +15,13 @@ DEFAULT_COMPILE_TIMEOUT = 30.0
 # Printed after the compile by `reporting_command`, so the real exit status survives the wrapper's exit 0.
 EXIT_STATUS_MARKER = "cocalc-magics: latexmk exit status "
 
+# SyncTeX: asked for in the wrapped default command; after the compile the wrapper prints this marker line and
+# the `.synctex.gz` base64-encoded on the next line (read off stdout by `reply.split_synctex`). Capped so that
+# stdout stays within execute-code's default max_output of 2,000,000 characters, with room for the log.
+SYNCTEX_OPTION = "-synctex=1"
+SYNCTEX_MARKER = "cocalc-magics: synctex base64 "
+SYNCTEX_LIMIT = 1_000_000
+
 # What a compile under CoCalc's own command can tell (latex.ts runs it with err_on_exit; execute-code.ts keeps
 # only the first 1024 characters of stderr in the error text), said whenever that is all there is.
 LIMITED_DETAILS = "only the exit code and the first 1024 characters of stderr came back"
@@ -34,8 +41,19 @@ def reporting_command(filename: str, command: str | None = None) -> str:
     A ``command`` of the caller's is grouped in ``{ …\n}`` so that its own ``;``, ``&&`` or ``&`` still parse.
     """
     if command is not None:
-        return f"{{ {command}\n}}; echo \"{EXIT_STATUS_MARKER}$?\""
-    return f"{DEFAULT_LATEX_COMMAND} -file-line-error {shlex.quote(filename)}; echo \"{EXIT_STATUS_MARKER}$?\""
+        return f"{{ {command}\n}}; echo \"{EXIT_STATUS_MARKER}$?\"{synctex_tail(filename)}"
+    return (f"{DEFAULT_LATEX_COMMAND} {SYNCTEX_OPTION} -file-line-error {shlex.quote(filename)}; "
+            f"echo \"{EXIT_STATUS_MARKER}$?\"{synctex_tail(filename)}")
+
+
+def synctex_tail(filename: str) -> str:
+    """What the wrapper runs after the exit status: the ``.synctex.gz`` next to ``filename``, when the compile
+    made one of at most :data:`SYNCTEX_LIMIT` bytes, as a marker line and one line of base64. Ends with status 0
+    either way, so CoCalc still returns the whole of stdout."""
+    stem = filename[:-4] if filename.endswith(".tex") else filename
+    synctex = shlex.quote(f"{stem}.synctex.gz")
+    return (f"; if [ -f {synctex} ] && [ \"$(wc -c < {synctex})\" -le {SYNCTEX_LIMIT} ]; then "
+            f"echo; echo \"{SYNCTEX_MARKER}\"; base64 -w0 {synctex}; echo; fi; true")
 
 
 def fresh_tmp_path() -> str:

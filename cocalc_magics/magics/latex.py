@@ -40,6 +40,8 @@ class LatexMagics(AreaMagics):
                                              "directory of --path, which it therefore needs")
     @argument("--timeout", type=seconds, metavar="S", help="compile time limit in seconds (CoCalc's default: 30)")
     @argument("--no-preview", action="store_true", help="show no page-1 preview (the PDF is not downloaded)")
+    @argument("--live", action="store_true", help="start with live preview on: the viewer recompiles the cell "
+                                                  "when typing stops (with the JupyterLab extension)")
     @argument("--dpi", type=int, metavar="N", help="resolution of the preview (default: CoCalcMagics.preview_dpi)")
     @output_argument
     @no_var_expand
@@ -88,7 +90,8 @@ class LatexMagics(AreaMagics):
             dpi = None if args.no_preview else (args.dpi or self.options.preview_dpi)
             if result.note:
                 say(f"Note: {result.note}.")  # e.g. the server refused the error-reporting command
-            status.finish(_latex_view(result, dpi, status) if dpi and result.url else LatexSummary(result))
+            sync = self._live_options(args, cell, source, shown_name, project and project.project_id)
+            status.finish(_latex_view(result, dpi, status, sync) if dpi and result.url else LatexSummary(result))
         return None
 
     def _latex_source(self, args, cell: str | None) -> tuple[LatexSource, str]:
@@ -111,17 +114,40 @@ class LatexMagics(AreaMagics):
         name = args.path.rsplit("/", 1)[-1] if args.path else "cell"
         return prepare_document(cell, self._evaluate), name
 
+    def _live_options(self, args, cell: str | None, source: LatexSource, shown_name: str,
+                      project_id: str | None) -> dict:
+        """The viewer's SyncTeX map and, for a cell, the recompile its live preview calls with the whole cell
+        text (the magic line included, as the extension sends it): same options, new body."""
+        from ..latex.log import errors_in_source_lines
+
+        options = {"latex_source": source, "shown_name": "cell" if cell is not None else shown_name}
+        if cell is None:
+            return options
+        session = self.session
+
+        def recompile(text: str):
+            body = text.split("\n", 1)[1] if "\n" in text else ""
+            if not body.strip():
+                raise UsageError("the cell is empty")
+            new_source = self._latex_source(args, body)[0]
+            result = session.latex(new_source.text, path=args.path, project_id=project_id, command=args.command,
+                                   timeout=args.timeout, report_errors=True)
+            return errors_in_source_lines(result, new_source, shown_name), new_source
+
+        return {**options, "recompile": recompile, "live": args.live}
+
     def _evaluate(self, expression: str):
         # Parenthesised, so an expression may span lines as it would inside a call.
         return self.shell.ev(f"({expression}\n)")
 
 
-def _latex_view(result: LatexResult, dpi: int, status: StatusLine):
-    """The PDF viewer, with the PDF fetched now so that Ctrl-C during the download still shows the result."""
+def _latex_view(result: LatexResult, dpi: int, status: StatusLine, sync: dict):
+    """The PDF viewer, with the PDF fetched now so that Ctrl-C during the download still shows the result;
+    ``sync`` are its SyncTeX and live-preview options."""
     from ..widgets import PdfViewer
 
     status.show("fetching the PDF…")
-    viewer = PdfViewer(result, dpi=dpi)
+    viewer = PdfViewer(result, dpi=dpi, **sync)
     try:
         viewer.pages  # noqa: B018 (fetches the blob; a failure becomes viewer.problem, shown in the viewer)
     except KeyboardInterrupt:

@@ -2,7 +2,10 @@
 
 - :func:`build_frontend`: a zero-size ``anywidget`` inside the viewer (its ESM is ``pdf_viewer.js``) that
   reports the page area's width, the window's height and the screen's devicePixelRatio, and turns keys
-  (arrows, PageUp/PageDown, Home/End) pressed while the viewer has focus into page turns.
+  (arrows, PageUp/PageDown, Home/End) pressed while the viewer has focus into page turns. It is also the
+  viewer's end of the LaTeX output contract's DOM events: a click on the page goes to the kernel and comes back
+  as ``cocalc-magics:goto-line``; ``show-line`` and ``live-text`` go to the kernel; ``live`` (a synced trait,
+  None: the viewer has no live preview) is announced as ``cocalc-magics:live-state``.
 - :class:`Screen`: those reports, checked and bounded (a front end is not trusted with a size).
 - :func:`kept_view` / :func:`keep_view`: each cell's last page, zoom and fit, so re-running the cell shows
   the same place. Keyed by the cell id JupyterLab sends with each execute request (see ``base.py``).
@@ -49,7 +52,7 @@ def _bounded(value: float, bounds: tuple[float, float]) -> float:
     return min(max(value, bounds[0]), bounds[1])
 
 
-def build_frontend(on_message: Callable[[dict], None], layout=None):
+def build_frontend(on_message: Callable[[dict], None], layout=None, live: bool | None = None):
     """The front-end helper of one viewer, or None where ``anywidget`` is not installed (the viewer then
     renders for a 1x screen at its dpi, and has no keys). It draws nothing, so any ``layout`` will do."""
     try:
@@ -60,8 +63,9 @@ def build_frontend(on_message: Callable[[dict], None], layout=None):
 
     class PdfViewerFrontEnd(anywidget.AnyWidget):
         _esm = traitlets.Unicode(_compact_esm()).tag(sync=True)
+        live = traitlets.Bool(None, allow_none=True).tag(sync=True)
 
-    helper = PdfViewerFrontEnd(**({"layout": layout} if layout is not None else {}))
+    helper = PdfViewerFrontEnd(live=live, **({"layout": layout} if layout is not None else {}))
 
     def received(_widget, content, _buffers) -> None:
         if isinstance(content, dict):

@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import base64
 import math
+from typing import TYPE_CHECKING
 
 from ..models import LatexResult
 from ..text import one_line
 from . import static
 from .base import SharedParts, WidgetView, current_execution
 from .pdf_frontend import Screen, build_frontend, keep_view, kept_view
+from .pdf_sync import LIVE_TEXT_LIMIT, LiveCompiles, Recompile, cell_sync, mark_message, page_click
 from .rendering import PdfPages, PreviewLimitError, PreviewLimits
+
+if TYPE_CHECKING:
+    from ..latex.interpolation import LatexSource
 
 DEFAULT_DPI = 100
 ZOOM_LEVELS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
@@ -55,12 +60,18 @@ class PdfViewer(WidgetView):
     ``document.pdf``) is the downloaded file's name. ``limits`` bound what is rendered (see
     :class:`PreviewLimits`); a page rendered smaller than asked is said so under the summary (``notice``).
     The widget's parts (``next_button``, ``page_input``, ``image`` ...) exist once ``widget`` is built.
+
+    SyncTeX and live preview (the ``cocalc-magics:*`` DOM events of the LaTeX output contract):
+    ``latex_source`` is the document that was sent (its line map turns TeX's lines into the editor's),
+    ``shown_name`` is ``"cell"`` or the local file's name. ``recompile(text) -> (LatexResult, LatexSource)`` compiles a whole cell text for
+    live preview (a "live" toggle appears in the toolbar); ``live`` starts with it on.
     """
 
     def __init__(self, source: LatexResult | bytes, dpi: float = DEFAULT_DPI, *, page: int | None = None,
                  zoom: float | None = None, fit: str | None = "", limits: PreviewLimits | None = None,
                  cropped: bool = False, name: str | None = None, document: str | None = None,
-                 cell_id: str | None = ""):
+                 cell_id: str | None = "", latex_source: LatexSource | None = None, shown_name: str = "cell",
+                 recompile: Recompile | None = None, live: bool = False):
         if isinstance(source, LatexResult):
             self.result, self._pdf = source, None
         elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -86,10 +97,14 @@ class PdfViewer(WidgetView):
         self.notice: str | None = None
         self._pages: PdfPages | None = None
         self._opened = False
+        self.latex_source, self.shown_name = latex_source, shown_name
+        self._sync, self._sync_read = None, False
+        self.live = bool(live and recompile)
+        self.live_compiles = LiveCompiles(recompile, self._show_live_result, self._live_failed) if recompile else None
         # The widget's parts, set when the widget is built.
         self.summary = self.page_label = self.page_input = self.zoom_label = self.image = self.download_link = None
         self.previous_button = self.next_button = self.zoom_out_button = self.zoom_in_button = None
-        self.fit_button = self.frontend = self.page_area = None
+        self.fit_button = self.frontend = self.page_area = self.live_button = self.root = self.toolbar = None
         self.errors_part = self.warnings_part = self.log_part = self.errors_html = self.log_html = None
 
     def __repr__(self) -> str:
@@ -104,22 +119,29 @@ class PdfViewer(WidgetView):
         """The rendered-page cache; opening it fetches the PDF. None when there is no PDF to show."""
         if not self._opened:
             self._opened = True
-            try:
-                data = self._pdf if self.result is None else self.result.pdf
-                if data:
-                    self._pages = PdfPages(data, limits=self.limits, crop=self.cropped)
-            except PreviewLimitError as error:
-                self.problem = str(error)
-            except ImportError:
-                self.problem = "page previews need pypdfium2 and Pillow (pip install pypdfium2 pillow)"
-            except Exception as error:  # a fetch or a broken PDF is shown in the viewer, as one line
-                self.problem = f"the PDF could not be shown: {type(error).__name__}: {one_line(str(error), 160)}"
-            if self._pages is not None:
-                # A kept page that the new PDF no longer has: start again at page 1.
-                if self._page_was_kept and self.page > self._pages.count:
-                    self.page = 1
-                self.page = min(max(1, int(self.page)), self._pages.count)
+            self._pages, problem = self._open_pages(self.result)
+            self.problem = problem or self.problem
+            self._keep_page_in_range()
         return self._pages
+
+    def _open_pages(self, result: LatexResult | None) -> tuple[PdfPages | None, str | None]:
+        """The pages of ``result``'s PDF (fetched now), or of the PDF bytes shown; or None and why not."""
+        try:
+            data = self._pdf if result is None else result.pdf
+            return (PdfPages(data, limits=self.limits, crop=self.cropped) if data else None), None
+        except PreviewLimitError as error:
+            return None, str(error)
+        except ImportError:
+            return None, "page previews need pypdfium2 and Pillow (pip install pypdfium2 pillow)"
+        except Exception as error:  # a fetch or a broken PDF is shown in the viewer, as one line
+            return None, f"the PDF could not be shown: {type(error).__name__}: {one_line(str(error), 160)}"
+
+    def _keep_page_in_range(self) -> None:
+        if self._pages is not None:
+            # A kept page that the new PDF no longer has: start again at page 1.
+            if self._page_was_kept and self.page > self._pages.count:
+                self.page = 1
+            self.page = min(max(1, int(self.page)), self._pages.count)
 
     @property
     def page_count(self) -> int:
@@ -223,6 +245,8 @@ class PdfViewer(WidgetView):
             if screen is not None and screen != self.screen:
                 self.screen = screen
                 self._update()
+        elif content.get("event") in ("click", "show-line", "live-text"):
+            self._on_sync_message(content)
         elif content.get("event") == "key" and content.get("action") in KEY_ACTIONS:
             action = content["action"]
             if action == "previous":
@@ -231,6 +255,89 @@ class PdfViewer(WidgetView):
                 self.next_page()
             else:
                 self.show_page(1 if action == "first" else self.page_count)
+
+    # -- SyncTeX and live preview ---------------------------------------------------------------------------
+
+    @property
+    def sync(self):
+        """The SyncTeX index of what is shown (a :class:`~cocalc_magics.latex.synctex.CellSync`), or None."""
+        if not self._sync_read:
+            self._sync_read = True
+            self._sync = None if self.cropped else cell_sync(self.result, self.latex_source, self.shown_name)
+        return self._sync
+
+    def line_at(self, page: int, x_fraction: float, y_fraction: float) -> tuple[str, int] | None:
+        """(file, editor line) behind a spot of a page given as fractions of its width and height."""
+        if self.sync is None or not 1 <= page <= self.page_count:
+            return None
+        width, height = self.pages.page_size(page)
+        return self.sync.line_at(page, x_fraction * width, y_fraction * height)
+
+    def show_line(self, line: int) -> dict | None:
+        """Turn to the page that editor line ``line`` made and return the front end's ``mark`` message."""
+        mark = self.sync.mark_for(line) if self.sync is not None and self.page_count else None
+        if mark is None or mark.page > self.page_count:
+            return None
+        if mark.page != self.page:
+            self.show_page(mark.page)
+        return mark_message(mark, self.pages.page_size(mark.page))
+
+    def set_live(self, live: bool) -> None:
+        """Live preview on or off (the toolbar toggle); the front end tells the extension (``live-state``)."""
+        self.live = bool(live) and self.live_compiles is not None
+        if self.live_button is not None and self.live_button.value != self.live:
+            self.live_button.value = self.live
+        if self.frontend is not None and getattr(self.frontend, "live", None) is not None:
+            self.frontend.live = self.live
+
+    def _on_sync_message(self, content: dict) -> None:
+        event = content["event"]
+        if event == "click":
+            click = page_click(content, self.page_count)
+            found = self.line_at(*click) if click else None
+            if found is not None:
+                self._send({"event": "goto-line", "file": found[0], "line": found[1]})
+        elif event == "show-line":
+            line = content.get("line")
+            if isinstance(line, int) and not isinstance(line, bool) and line >= 1:
+                mark = self.show_line(line)
+                if mark is not None:
+                    self._send(mark)
+        elif self.live and self.live_compiles is not None:
+            text = content.get("text")
+            if isinstance(text, str) and len(text) <= LIVE_TEXT_LIMIT:
+                self.live_compiles.submit(text)
+
+    def _send(self, content: dict) -> None:
+        if self.frontend is not None:
+            self.frontend.send(content)
+
+    def _show_live_result(self, result: LatexResult, source: LatexSource) -> None:
+        """Show a live recompile in place: the same page (when the new PDF has it), zoom and fit."""
+        pages, problem = self._open_pages(result)  # fetched in the worker, before anything shown changes
+        old_pages = self._pages
+        self.result, self.latex_source, self._pages, self._opened = result, source, pages, True
+        self._sync, self._sync_read, self.problem, self.notice = None, False, problem, None
+        self._page_was_kept = True
+        self._keep_page_in_range()
+        count = self.page_count
+        if old_pages is not None:
+            old_pages.close()
+        if self.root is None:
+            return
+        self.summary.value = self._summary_html()
+        self.download_link.value = static.download_link_html(result.url, self.file_name)
+        self.page_input.max = max(count, 1)
+        self._shared_layout.display = None if count else "none"
+        self.errors_part = self.warnings_part = self.log_part = None
+        self._build_details(self._widgets, self._parts)
+        self.root.children = self._children()
+        self._update()
+
+    def _live_failed(self, message: str) -> None:
+        self.problem = message
+        if self.summary is not None:
+            self.summary.value = self._summary_html()
 
     # -- what is shown ---------------------------------------------------------------------------------------
 
@@ -275,23 +382,36 @@ class PdfViewer(WidgetView):
         # the page area has a bounded height and scrolls inside, so the toolbar above it stays in view.
         shared_layout = w.Layout(align_items="center", grid_gap="0.4em", flex_flow="row wrap", overflow="auto",
                                  max_height=PAGE_AREA_HEIGHT, display=None if count else "none")
-        toolbar = w.HBox([self.previous_button, self.page_input, self.page_label, self.next_button,
-                          self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button,
-                          self.download_link], layout=shared_layout)
+        tools = [self.previous_button, self.page_input, self.page_label, self.next_button, self.zoom_out_button,
+                 self.zoom_label, self.zoom_in_button, self.fit_button, self.download_link]
+        if self.live_compiles is not None:
+            self.live_button = w.ToggleButton(value=self.live, description="live", icon="bolt",
+                                              tooltip="live preview: recompile when typing stops",
+                                              layout=parts.layout(width="auto"))
+            self.live_button.add_class("cocalc-pdf-live")
+            self.live_button.observe(lambda change: self.set_live(change["new"]), names="value")
+            tools.append(self.live_button)
+        self.toolbar = toolbar = w.HBox(tools, layout=shared_layout)
         toolbar.add_class("cocalc-pdf-toolbar")
         self.image = w.Image(format="png", layout=w.Layout(flex="0 0 auto", border="1px solid #ddd"))
         self.image.add_class("cocalc-pdf-page")
         self.page_area = w.Box([self.image], layout=shared_layout)
         self.page_area.add_class("cocalc-pdf-page-box")
-        self.frontend = build_frontend(self._on_frontend_message, parts.layout())
+        self.frontend = build_frontend(self._on_frontend_message, parts.layout(),
+                                       live=self.live if self.live_compiles is not None else None)
+        self._widgets, self._parts, self._shared_layout = w, parts, shared_layout
         self._build_details(w, parts)
-        children = [self.frontend, self.summary, self.errors_part, toolbar, self.page_area, self.warnings_part,
-                    self.log_part]
-        viewer = w.VBox([child for child in children if child is not None], layout=parts.layout())
+        self.root = viewer = w.VBox(self._children(), layout=parts.layout())
+        # The element the contract's DOM events (cocalc-magics:*) are dispatched from and on.
         viewer.add_class("cocalc-pdf-viewer")
         viewer.observe(lambda change: self.close() if change["new"] is None else None, names="comm")
         self._update()
         return viewer
+
+    def _children(self) -> list:
+        children = [self.frontend, self.summary, self.errors_part, self.toolbar, self.page_area,
+                    self.warnings_part, self.log_part]
+        return [child for child in children if child is not None]
 
     @staticmethod
     def _html(w, parts: SharedParts, value: str = ""):
@@ -376,6 +496,8 @@ class PdfViewer(WidgetView):
         layout.max_width = "100%" if self.fit or self.cropped else "none"
 
     def _on_close(self) -> None:
+        if self.live_compiles is not None:
+            self.live_compiles.close()
         if self._pages is not None:
             self._pages.close()
             self._pages = None
