@@ -150,10 +150,12 @@ class LatexSummary:
     """A LaTeX result without its pages (``--no-preview``, or no PDF was made): the compile summary, the
     download link, the ``file:line: message`` errors and the log, as the PDF viewer's static view shows them."""
 
-    def __init__(self, result: LatexResult):
+    def __init__(self, result: LatexResult, cell_id: str | None = None):
         self.result = result
+        self.cell_id = cell_id
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         from .widgets import static
 
-        return {"text/plain": static.pdf_text(self.result, None), "text/html": static.pdf_html(self.result, None, None)}
+        return {"text/plain": static.pdf_text(self.result, None), "text/html": static.pdf_html(self.result, None, None),
+                **static.latex_contract(self.result, self.cell_id)}

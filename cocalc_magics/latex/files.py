@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import APIError, AuthenticationError, CoCalcError, PermissionDeniedError
+from ..errors import APIError, AuthenticationError, CoCalcError, PermissionDeniedError
 
 if TYPE_CHECKING:
-    from .session import CoCalcSession
+    from ..session import CoCalcSession
 
 # pdfTeX's graphicx (pdftex.def's \Gin@extensions) in its order, then .eps (converted by epstopdf).
 GRAPHICS_EXTENSIONS = (".pdf", ".png", ".jpg", ".mps", ".jpeg", ".jbig2", ".jb2",
