@@ -260,9 +260,18 @@ def _clean_file(name: str) -> str:
 NO_LINE_NOTE = "(no line in TeX's log: shown at the last line)"
 
 
+# latexmk runs (pdf)latex several times and each run repeats the warnings: the last run's are those that stand
+# (an undefined citation of the first run is resolved once BibTeX has run).
+_LATEX_RUN = re.compile(r"^Run number \d+ of rule '[^'\n]*latex[^'\n]*'", re.MULTILINE)
+
+
 def parse_tex_errors(output: str, main_file: str) -> tuple[list[TexError], list[TexError]]:
     """(errors, warnings) of a compile's output as :class:`TexError` values, lines of the document sent."""
-    errors, warnings = parse_log(output or "", main_file)
+    output = output or ""
+    errors, warnings = parse_log(output, main_file)
+    runs = list(_LATEX_RUN.finditer(output))
+    if runs:
+        warnings = parse_log(output[runs[-1].end():], main_file)[1]
     return [_as_tex_error(message) for message in errors], [_as_tex_error(message) for message in warnings]
 
 
@@ -281,12 +290,15 @@ def errors_in_source_lines(result: LatexResult, source: LatexSource, shown_name:
     its own name and lines.
     """
     main_file = result.path.rsplit("/", 1)[-1]
-    last_line = max((line for line in source.line_map if line is not None), default=None)
+    document_lines = source.text.split("\n")
+    # The last line with text: a cell's final newline makes no line the user sees as the document's end.
+    last_line = next((source.cell_line(number) for number in range(len(document_lines), 0, -1)
+                      if document_lines[number - 1].strip() and source.cell_line(number) is not None), None)
 
     def located(error: TexError) -> TexError:
         if error.file != main_file:
             return error
-        line = source.cell_line(error.line)
+        line = source.cell_line(_line_naming(document_lines, error))
         message = error.message
         if line is None and error.severity == "error" and last_line is not None:
             line, message = last_line, f"{message} {NO_LINE_NOTE}"
@@ -294,6 +306,18 @@ def errors_in_source_lines(result: LatexResult, source: LatexSource, shown_name:
 
     return dataclasses.replace(result, errors=_unique(located(e) for e in result.errors),
                                warnings=_unique(located(w) for w in result.warnings))
+
+
+def _line_naming(document_lines: list[str], error: TexError) -> int | None:
+    """The line of a missing file's ``\\usepackage``/``\\input``: TeX reports the line it had read on to
+    (``\\usepackage`` looks ahead for an optional date), often the next one."""
+    if not error.missing_file or error.line is None:
+        return error.line
+    stem = error.missing_file.rsplit(".", 1)[0]
+    for number in range(min(error.line, len(document_lines)), max(error.line - 5, 0), -1):
+        if stem in document_lines[number - 1].split("%", 1)[0]:
+            return number
+    return error.line
 
 
 def _unique(messages) -> list[TexError]:

@@ -1,0 +1,174 @@
+"""%%cocalc_latex wired end to end in a real IPython shell against the emulator, with real TeX: errors and
+warnings with their cause at the notebook editor's lines, the output contract, local files, \\pyfig, the cache,
+the stable directory and the viewer's arguments."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from magics_helpers import (  # noqa: F401 (fixtures)
+    clean_environment,
+    ip,
+    magics,
+    run,
+    session,
+)
+
+from cocalc_magics.latex.files import STABLE_ROOT
+from cocalc_magics.latex.log import NO_LINE_NOTE
+from cocalc_magics.widgets.static import LATEX_MIMETYPE
+
+def pdf_text(pdf: bytes) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return " ".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+ARTICLE = "\\documentclass{article}\n{preamble}\\begin{document}\n{body}\n\\end{document}\n"
+
+
+def article(body: str, preamble: str = "") -> str:
+    return ARTICLE.replace("{preamble}", preamble).replace("{body}", body)
+
+
+@pytest.fixture
+def requests_made(session) -> list[str]:
+    made: list[str] = []
+    session.client._api_http.hooks["response"].append(lambda response, *a, **k: made.append(response.url))
+    return made
+
+
+@pytest.fixture
+def in_folder(tmp_path, monkeypatch):
+    """The kernel's working directory: where the document's local files are found."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def contract(ran) -> dict:
+    return ran.shown()[-1].data[LATEX_MIMETYPE]
+
+
+def test_a_missing_package_names_the_file_at_the_editors_line(ip, session):
+    run(ip, "%%cocalc_latex -o doc\n" + article("Hi.", "\\usepackage{nonexistentpkg}\n"))
+    error = ip.user_ns["doc"].errors[0]
+    # Editor line 1 is %%cocalc_latex, 2 \documentclass, 3 the \usepackage.
+    assert (error.file, error.line, error.missing_file) == ("cell", 3, "nonexistentpkg.sty")
+    assert str(error) == "line 3: File `nonexistentpkg.sty' not found."
+
+
+def test_a_missing_end_document_points_at_the_last_line_and_says_so(ip, session):
+    run(ip, "%%cocalc_latex -o doc\n\\documentclass{article}\n\\begin{document}\nUnfinished.\n")
+    errors = ip.user_ns["doc"].errors
+    assert errors and errors[0].line == 4 and errors[0].message.endswith(NO_LINE_NOTE)
+
+
+def test_warnings_are_listed_with_their_line_and_the_output_contract_carries_both(ip, session):
+    body = "See \\ref{nowhere} and \\undefinedmacro."
+    ran = run(ip, "%%cocalc_latex --no-preview\n" + article(body))
+    entry = contract(ran)
+    assert entry["version"] == 1 and entry["ok"] is False and entry["live"] is False
+    assert {"severity": "error", "line": 4, "file": "cell", "message": "Undefined control sequence \\undefinedmacro.",
+            "context": "l.3 See \\ref{nowhere} and \\undefinedmacro ⟨here⟩ ."} in entry["diagnostics"]
+    warnings = [d for d in entry["diagnostics"] if d["severity"] == "warning"]
+    assert [(w["line"], w["file"]) for w in warnings if "nowhere" in w["message"]] == [(4, "cell")]
+    html = ran.shown()[-1].data["text/html"]
+    assert "class='cocalc-diagnostic' data-cocalc-line='4' data-cocalc-file='cell' data-cocalc-severity='error'" in html
+    assert "data-cocalc-severity='warning'" in html
+    assert "line 4: Undefined control sequence \\undefinedmacro." in ran.shown()[-1].data["text/plain"]
+    json.dumps(entry)  # the front end reads it as JSON
+
+
+def test_a_py_error_names_the_editors_line(ip, session):
+    ran = run(ip, "%%cocalc_latex\nFirst line.\n\\py{not_defined_anywhere}\n")
+    assert ran.usage_error.startswith("\\py{not_defined_anywhere} on line 3 of the cell: NameError")
+
+
+def test_local_files_are_sent_and_an_input_file_keeps_its_own_lines(ip, session, in_folder):
+    (in_folder / "part.tex").write_text("Fine text.\n\\brokenininput\n")
+    run(ip, "%%cocalc_latex -o doc\n" + article("\\input{part}\nAfter."))
+    result = ip.user_ns["doc"]
+    assert [(e.file, e.line) for e in result.errors] == [("part.tex", 2)]
+    assert str(result.errors[0]) == "part.tex:2: Undefined control sequence \\brokenininput."
+    assert result.path.startswith(STABLE_ROOT + "/")
+
+
+def test_a_local_bib_is_sent_and_bibtex_resolves_the_citation(ip, session, in_folder):
+    (in_folder / "refs.bib").write_text("@book{knuth, author={Donald Knuth}, title={The TeXbook}, "
+                                        "publisher={Addison-Wesley}, year={1984}}\n")
+    body = "As in \\cite{knuth}.\n\\bibliographystyle{plain}\n\\bibliography{refs}"
+    run(ip, "%%cocalc_latex -o doc\n" + article(body))
+    result = ip.user_ns["doc"]
+    assert result.ok and result.warnings == [], "the last LaTeX run has the citation"
+    assert "Donald Knuth" in " ".join(pdf_text(result.pdf).split())
+
+
+def test_a_named_file_missing_everywhere_is_one_error_before_anything_is_sent(ip, session, in_folder, requests_made):
+    ran = run(ip, "%%cocalc_latex\n" + article("\\includegraphics{nofigure}", "\\usepackage{graphicx}\n"))
+    assert "nofigure" in ran.usage_error and "nothing was sent" in ran.usage_error
+    assert not any("/api/v2/latex" in url for url in requests_made)
+
+
+class SavedPdf:
+    """Anything with savefig is a figure to \\pyfig: this one writes a PDF compiled before."""
+
+    def __init__(self, pdf: bytes):
+        self.pdf = pdf
+
+    def savefig(self, target, **options):
+        target.write(self.pdf)
+
+
+def test_pyfig_sends_a_figure_and_includes_it(ip, session, in_folder):
+    run(ip, "%%cocalc_latex -o inner\n" + article("A small figure."))
+    ip.user_ns["figure"] = SavedPdf(ip.user_ns["inner"].pdf)
+    body = "Before. \\pyfig[width=3cm]{figure} After."
+    run(ip, "%%cocalc_latex -o doc\n" + article(body, "\\usepackage{graphicx}\n"))
+    result = ip.user_ns["doc"]
+    assert result.ok, result.errors
+    listed = session.exec("ls", [result.path.rsplit("/", 1)[0]]).stdout.split()
+    assert any(name.startswith("pyfig-") and name.endswith(".pdf") for name in listed)
+
+
+def test_pyfig_of_something_without_savefig_is_one_line(ip, session):
+    ip.user_ns["not_a_figure"] = 42
+    ran = run(ip, "%%cocalc_latex\n\\pyfig{not_a_figure}\n")
+    assert "savefig" in ran.usage_error and "line 2" in ran.usage_error
+
+
+def test_an_unchanged_rerun_comes_from_the_cache_and_force_compiles(ip, session, requests_made):
+    cell = "%%cocalc_latex --no-preview\n" + article("Cached once.")
+    first = run(ip, cell)
+    assert "compiled in" in first.shown()[-1].data["text/plain"]
+    requests_made.clear()
+    again = run(ip, cell)
+    assert again.shown()[-1].data["text/plain"].startswith("compiled, from cache")
+    assert not any("/api/v2/latex" in url for url in requests_made)
+    assert LATEX_MIMETYPE in again.shown()[-1].data, "a cache hit carries the contract entry too"
+    forced = run(ip, cell.replace("--no-preview", "--no-preview --force"))
+    assert "compiled in" in forced.shown()[-1].data["text/plain"]
+    assert sum("/api/v2/latex" in url for url in requests_made) == 1
+
+
+def test_the_viewer_gets_its_arguments_from_the_magic(ip, session, monkeypatch):
+    from cocalc_magics.widgets import PdfViewer
+
+    made: list[PdfViewer] = []
+    original = PdfViewer.__init__
+
+    def recording(self, *args, **options):
+        original(self, *args, **options)
+        made.append(self)
+
+    monkeypatch.setattr(PdfViewer, "__init__", recording)
+    run(ip, "%%cocalc_latex\n$x^2$\n")
+    assert made[-1].cropped is True, "a fragment the package wrapped is cropped to its content"
+    ran = run(ip, "%%cocalc_latex --name 'Lab notes'\n" + article("Named."))
+    assert made[-1].cropped is False and "download='Lab notes.pdf'" in ran.shown()[-1].data["text/html"]
+    ran = run(ip, "%%cocalc_latex\n" + article("\\maketitle", "\\title{My Report}\n"))
+    assert "download='My Report.pdf'" in ran.shown()[-1].data["text/html"]
