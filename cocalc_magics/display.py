@@ -110,7 +110,9 @@ class StatusLine:
 
     def clear(self) -> None:
         if self._handle is not None:
-            self._handle.update({"text/plain": ""}, raw=True)
+            # No data at all: JupyterLab's output area finds no renderer and puts an empty widget in its place
+            # (outputarea/src/widget.ts, _insertOutput), where an empty text/plain would still be a blank line.
+            self._handle.update({}, raw=True)
             self._handle = None
 
     def run(self, work: Callable[[], Any], describe: Callable[[float], str]) -> Any:

@@ -11,6 +11,7 @@ from magics_helpers import (  # noqa: F401 (fixtures)
     clean_environment,
     ip,
     magics,
+    own_project,
     run,
     session,
 )
@@ -172,3 +173,19 @@ def test_the_viewer_gets_its_arguments_from_the_magic(ip, session, monkeypatch):
     assert made[-1].cropped is False and "download='Lab notes.pdf'" in ran.shown()[-1].data["text/html"]
     ran = run(ip, "%%cocalc_latex\n" + article("\\maketitle", "\\title{My Report}\n"))
     assert "download='My Report.pdf'" in ran.shown()[-1].data["text/html"]
+
+
+def test_the_status_line_says_when_a_compile_starts_a_stopped_project(ip, session, own_project):
+    assert session.state(own_project.project_id).is_stopped
+    ran = run(ip, f"%%cocalc_latex --project {own_project.project_id} --no-preview\n" + article("Wakes it."))
+    assert any("(it was stopped) and compiling" in text for text in ran.status_updates())
+    assert session.state(own_project.project_id).is_running, "CoCalc's latex started it"
+    again = run(ip, f"%%cocalc_latex --project {own_project.project_id} --no-preview\n" + article("Again."))
+    assert not any("it was stopped" in text for text in again.status_updates())
+
+
+def test_output_variable_leaves_no_blank_output_behind(ip, session):
+    ran = run(ip, "%%cocalc_latex -o kept\n" + article("Kept."))
+    assert ip.user_ns["kept"].ok
+    # The status line ends as a display with no data: JupyterLab renders no line for it.
+    assert ran.outputs and ran.outputs[-1].data == {}

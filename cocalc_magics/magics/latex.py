@@ -96,12 +96,23 @@ class LatexMagics(AreaMagics):
         with status_line(self._live, lambda elapsed: (
                 f"Interrupted after {elapsed:.1f} s: the compile may still finish in {in_project}, "
                 "but nothing will be shown")) as status:
-            result = status.run(
-                lambda: compile_cell(session, source.text, base=base, cell_identity=identity,
-                                     project_id=project and project.project_id, command=args.command,
-                                     figures=figures, extra_files=args.files, force=args.force,
-                                     timeout=args.timeout, path=args.path),
-                lambda elapsed: f"compiling on {where}… {elapsed:.1f} s")
+            starting: list[bool] = []
+
+            def compile_now() -> LatexResult:
+                # CoCalc's latex endpoint starts a stopped project first: say so, it takes a while.
+                if project is not None and session.needs_start(project.project_id):
+                    starting.append(True)
+                result = compile_cell(session, source.text, base=base, cell_identity=identity,
+                                      project_id=project and project.project_id, command=args.command,
+                                      figures=figures, extra_files=args.files, force=args.force,
+                                      timeout=args.timeout, path=args.path)
+                if project is not None and not result.from_cache:
+                    session.compiled_in(project.project_id)
+                return result
+
+            result = status.run(compile_now, lambda elapsed: (
+                f"starting {in_project} (it was stopped) and compiling on {host_name(session.host)}… "
+                f"{elapsed:.1f} s" if starting else f"compiling on {where}… {elapsed:.1f} s"))
             result = errors_in_source_lines(result, source, shown_name)
             if output:
                 status.clear()
