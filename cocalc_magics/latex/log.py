@@ -158,7 +158,7 @@ def parse_log(text: str, main_file: str) -> tuple[list[TexMessage], list[TexMess
 
 
 def _read_error(lines: list[str], index: int, start: re.Match, main_file: str,
-                runaway: str) -> tuple[TexMessage | None, int]:
+                runaway: str) -> tuple[TexMessage, int]:
     groups = start.groupdict()
     file = _clean_file(groups["file"]) if groups.get("file") else main_file
     line = int(groups["line"]) if groups.get("line") else None

@@ -189,7 +189,7 @@ def result_warnings(result: LatexResult | None) -> list[TexError | str]:
         return list(warnings)
     log = result.log or ""
     runs = list(_LATEX_RUN.finditer(log))
-    return _warning_lines(log[runs[-1].end():] if runs else log)
+    return [*_warning_lines(log[runs[-1].end():] if runs else log)]
 
 
 def _warning_lines(log: str) -> list[str]:
