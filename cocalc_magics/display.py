@@ -108,11 +108,18 @@ class StatusLine:
             self._handle.update(outcome)
             self._handle = None
 
-    def clear(self) -> None:
+    def clear(self, only_output: bool = False) -> None:
+        """Take the line away. ``only_output``: the line is all the cell has shown (a cell magic that shows
+        nothing else), so the cell's output is cleared and no room is left at all."""
         if self._handle is not None:
-            # No data at all: JupyterLab's output area finds no renderer and puts an empty widget in its place
-            # (outputarea/src/widget.ts, _insertOutput), where an empty text/plain would still be a blank line.
-            self._handle.update({}, raw=True)
+            if only_output:
+                from IPython.display import clear_output
+
+                clear_output()
+            else:
+                # No data: JupyterLab's output area finds no renderer and puts an empty widget there
+                # (outputarea/src/widget.ts, _insertOutput), where an empty text/plain is a blank line.
+                self._handle.update({}, raw=True)
             self._handle = None
 
     def run(self, work: Callable[[], Any], describe: Callable[[float], str]) -> Any:

@@ -115,7 +115,8 @@ class LatexMagics(AreaMagics):
                 f"{elapsed:.1f} s" if starting else f"compiling on {where}… {elapsed:.1f} s"))
             result = errors_in_source_lines(result, source, shown_name)
             if output:
-                status.clear()
+                # A %%cocalc_latex cell shows nothing but this line: clearing the cell's output leaves no gap.
+                status.clear(only_output=cell is not None)
                 return self._deliver(result, output)
             dpi = None if args.no_preview else (args.dpi or self.options.preview_dpi)
             if result.note:
