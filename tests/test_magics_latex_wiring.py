@@ -194,3 +194,12 @@ def test_output_variable_leaves_no_blank_output_behind(ip, session, tmp_path):
     ran = run(ip, f"print('before')\n%cocalc_latex {tmp_path / 'kept.tex'} -o kept")
     assert ip.user_ns["kept"].ok and ran.stdout == "before\n" and ran.outputs[-1].data == {}
 
+
+
+def test_files_sends_what_the_document_does_not_name_in_a_way_that_is_found(ip, session, in_folder):
+    (in_folder / "notes.txt").write_text("Notes from the folder.")
+    body = "\\InputIfFileExists{notes.txt}{}{NOTHING HERE}"
+    run(ip, "%%cocalc_latex --name without -o without\n" + article(body))
+    assert "NOTHING HERE" in pdf_text(ip.user_ns["without"].pdf)
+    run(ip, "%%cocalc_latex --name with --files notes.txt -o with\n" + article(body))
+    assert "Notes from the folder." in pdf_text(ip.user_ns["with"].pdf)
