@@ -203,3 +203,13 @@ def test_files_sends_what_the_document_does_not_name_in_a_way_that_is_found(ip, 
     assert "NOTHING HERE" in pdf_text(ip.user_ns["without"].pdf)
     run(ip, "%%cocalc_latex --name with --files notes.txt -o with\n" + article(body))
     assert "Notes from the folder." in pdf_text(ip.user_ns["with"].pdf)
+
+
+def test_tex_does_not_wrap_its_log_so_long_messages_arrive_whole(ip, session):
+    label = "a-label-long-enough-that-tex-would-wrap-the-warning-line-at-seventy-nine-columns-" + "x" * 40
+    run(ip, "%%cocalc_latex -o doc\n" + article(f"See \\ref{{{label}}}."))
+    result = ip.user_ns["doc"]
+    whole = f"LaTeX Warning: Reference `{label}' on page 1 undefined on input line 3."
+    assert whole in result.log.splitlines(), "max_print_line from the compile command reached TeX"
+    assert [(w.line, w.message) for w in result.warnings] == [
+        (4, f"Reference `{label}' on page 1 undefined on input line 3.")]
