@@ -147,9 +147,12 @@ def test_an_unchanged_rerun_comes_from_the_cache_and_force_compiles(ip, session,
     first = run(ip, cell)
     assert "compiled in" in first.shown()[-1].data["text/plain"]
     requests_made.clear()
+    session._compiled_in.clear()  # as in a new kernel whose disk cache has the result
     again = run(ip, cell)
     assert again.shown()[-1].data["text/plain"].startswith("compiled, from cache")
     assert not any("/api/v2/latex" in url for url in requests_made)
+    # Only the magic's lookup of the project (for its name on the status line): not its state as well.
+    assert sum("/api/v2/user-query" in url for url in requests_made) == 1
     assert LATEX_MIMETYPE in again.shown()[-1].data, "a cache hit carries the contract entry too"
     forced = run(ip, cell.replace("--no-preview", "--no-preview --force"))
     assert "compiled in" in forced.shown()[-1].data["text/plain"]

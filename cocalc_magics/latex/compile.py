@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,14 +33,16 @@ MAIN_FILE = "cell.tex"
 def compile_cell(session: CoCalcSession, content: str, *, base: Path, cell_identity: str,
                  project_id: str | None = None, command: str | None = None, figures: Iterable[LocalFile] = (),
                  extra_files: Iterable[str] = (), force: bool = False, cache: LatexCache | None = None,
-                 timeout: float | None = None, path: str | None = None) -> LatexResult:
+                 timeout: float | None = None, path: str | None = None,
+                 before_compile: Callable[[], None] | None = None) -> LatexResult:
     """Compile ``content`` (with the files it names in ``base``) as the cell ``cell_identity`` does.
 
     ``force`` (``--force``) compiles even when the cache has the result, and asks the project which files it
     really has rather than trusting what this kernel remembers sending. Only a good compile is stored: a
     failure (possibly a timeout) is compiled again on the next run. A result from the cache has ``from_cache``.
     ``path`` (``--path``) compiles there instead of the cell's stable directory; with no project at all
-    (none given, no default) the server picks one and no local file can be sent.
+    (none given, no default) the server picks one and no local file can be sent. ``before_compile`` runs
+    when the cache did not have the result, before anything is sent.
     """
     cache = cache if cache is not None else get_default_cache()
     if project_id is None and session.project_id:
@@ -56,6 +58,8 @@ def compile_cell(session: CoCalcSession, content: str, *, base: Path, cell_ident
     cached = cache.get(key, force=force) if project_id is not None else None
     if cached is not None:
         return dataclasses.replace(cached, from_cache=True, elapsed=0.0)
+    if before_compile is not None:
+        before_compile()
     if project_id is None:
         if files or extra_files:
             raise LocalFileError("local files and \\pyfig figures need a project to be sent to: name one with "

@@ -98,14 +98,16 @@ class LatexMagics(AreaMagics):
                 "but nothing will be shown")) as status:
             starting: list[bool] = []
 
-            def compile_now() -> LatexResult:
+            def check_started() -> None:
                 # CoCalc's latex endpoint starts a stopped project first: say so, it takes a while.
                 if project is not None and session.needs_start(project.project_id):
                     starting.append(True)
+
+            def compile_now() -> LatexResult:
                 result = compile_cell(session, source.text, base=base, cell_identity=identity,
                                       project_id=project and project.project_id, command=args.command,
                                       figures=figures, extra_files=args.files, force=args.force,
-                                      timeout=args.timeout, path=args.path)
+                                      timeout=args.timeout, path=args.path, before_compile=check_started)
                 if project is not None and not result.from_cache:
                     session.compiled_in(project.project_id)
                 return result
