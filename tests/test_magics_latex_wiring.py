@@ -216,3 +216,12 @@ def test_tex_does_not_wrap_its_log_so_long_messages_arrive_whole(ip, session):
     assert whole in result.log.splitlines(), "max_print_line from the compile command reached TeX"
     assert [(w.line, w.message) for w in result.warnings] == [
         (4, f"Reference `{label}' on page 1 undefined on input line 3.")]
+
+
+def test_a_saved_output_lists_the_first_warnings_and_counts_the_rest(ip, session):
+    refs = " ".join(f"\\ref{{missing{n}}}" for n in range(25))
+    ran = run(ip, "%%cocalc_latex --no-preview\n" + article(refs))
+    data = ran.shown()[-1].data
+    assert len(contract(ran)["diagnostics"]) == 25, "the contract entry has every warning"
+    assert data["text/html"].count("data-cocalc-severity='warning'") == 20 and "… and 5 more" in data["text/html"]
+    assert data["text/plain"].count("warning: ") == 20 and "… and 5 more warnings" in data["text/plain"]

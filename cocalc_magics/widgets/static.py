@@ -149,6 +149,7 @@ def diagnostic_html(diagnostic: TexError | str, severity: str = "error") -> str:
 
 
 LATEX_MIMETYPE = "application/vnd.cocalc-magics.latex+json"
+SAVED_WARNINGS = 20  # warnings listed in the static HTML (all are in the viewer and in result.warnings)
 
 
 def latex_contract(result: LatexResult | None, cell_id: str | None, live: bool = False) -> dict:
@@ -223,8 +224,11 @@ def pdf_html(result: LatexResult | None, page_count: int | None, png_base64: str
                      f"{errors_html(result.errors)}</details>")
     warnings = result_warnings(result)
     if warnings:
+        # A document can have hundreds of box warnings: the saved notebook keeps the first few.
+        more = (f"<div>… and {len(warnings) - SAVED_WARNINGS:,} more in the viewer</div>"
+                if len(warnings) > SAVED_WARNINGS else "")
         parts.append(f"<details><summary>{plural(len(warnings), 'warning')}</summary>"
-                     f"{warnings_html(warnings)}</details>")
+                     f"{warnings_html(warnings[:SAVED_WARNINGS])}{more}</details>")
     if png_base64 and page_count:
         parts.append(f"<div><img src='data:image/png;base64,{png_base64}' alt='{page_label(1, page_count)}' "
                      "style='max-width:100%;border:1px solid #ddd'></div>")
@@ -240,7 +244,10 @@ def pdf_text(result: LatexResult | None, page_count: int | None, problem: str | 
     lines.extend(line for line in (problem, notice) if line)
     if result is not None:
         lines.extend(str(error) for error in result.errors)
-        lines.extend(f"warning: {warning}" for warning in result_warnings(result))
+        warnings = result_warnings(result)
+        lines.extend(f"warning: {warning}" for warning in warnings[:SAVED_WARNINGS])
+        if len(warnings) > SAVED_WARNINGS:
+            lines.append(f"… and {len(warnings) - SAVED_WARNINGS:,} more warnings")
         if result.url:
             lines.append(f"PDF: {result.url} ({BLOB_LIFETIME_NOTE})")
     return "\n".join(lines)
