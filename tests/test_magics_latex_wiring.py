@@ -225,3 +225,12 @@ def test_a_saved_output_lists_the_first_warnings_and_counts_the_rest(ip, session
     assert len(contract(ran)["diagnostics"]) == 25, "the contract entry has every warning"
     assert data["text/html"].count("data-cocalc-severity='warning'") == 20 and "… and 5 more" in data["text/html"]
     assert data["text/plain"].count("warning: ") == 20 and "… and 5 more warnings" in data["text/plain"]
+
+
+def test_a_fragment_with_a_pyfig_gets_graphicx_and_keeps_its_lines(ip, session, in_folder):
+    run(ip, "%%cocalc_latex -o inner\n" + article("Inner."))
+    ip.user_ns["figure"] = SavedPdf(ip.user_ns["inner"].pdf)
+    run(ip, "%%cocalc_latex -o fragment\nA figure:\n\\pyfig[width=2cm]{figure}\n\\oops\n")
+    result = ip.user_ns["fragment"]
+    assert [str(e) for e in result.errors] == ["line 4: Undefined control sequence \\oops."]
+    assert "Inner." in pdf_text(result.pdf)

@@ -121,9 +121,12 @@ def prepare_document(body: str, evaluate: Callable[[str], Any], first_line: int 
     # The line after a final newline is empty: the cell's last line is the one before it.
     ends_with_newline = source.text.endswith("\n") and len(source.line_map) > 1
     last_line = source.line_map[-2] if ends_with_newline else source.line_map[-1]
+    preamble = FRAGMENT_PREAMBLE
+    if "\\includegraphics" in source.text:  # a \pyfig, or a figure of the cell's own: graphicx provides it
+        preamble = preamble.replace("\\begin{document}", "\\usepackage{graphicx}\n\\begin{document}")
     # An error TeX reports at the added \end{document} is about the end of the cell (an unclosed $ or group).
-    return LatexSource(FRAGMENT_PREAMBLE + source.text + FRAGMENT_END,
-                       (None,) * FRAGMENT_PREAMBLE.count("\n") + source.line_map
+    return LatexSource(preamble + source.text + FRAGMENT_END,
+                       (None,) * preamble.count("\n") + source.line_map
                        + (last_line,) * FRAGMENT_END.count("\n"), wrapped=True)
 
 
