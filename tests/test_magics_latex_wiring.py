@@ -81,6 +81,8 @@ def test_warnings_are_listed_with_their_line_and_the_output_contract_carries_bot
     html = ran.shown()[-1].data["text/html"]
     assert "class='cocalc-diagnostic' data-cocalc-line='4' data-cocalc-file='cell' data-cocalc-severity='error'" in html
     assert "data-cocalc-severity='warning'" in html
+    # TeX's context, without its "l.3" (a line of the document sent, not of the editor).
+    assert "<code>See \\ref{nowhere} and \\undefinedmacro ⟨here⟩ .</code>" in html
     assert "line 4: Undefined control sequence \\undefinedmacro." in ran.shown()[-1].data["text/plain"]
     json.dumps(entry)  # the front end reads it as JSON
 

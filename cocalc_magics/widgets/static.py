@@ -141,13 +141,16 @@ def diagnostic_html(diagnostic: TexError | str, severity: str = "error") -> str:
         return (f"<li class='cocalc-diagnostic' data-cocalc-file='cell' data-cocalc-severity='{severity}'>"
                 f"<code>{html.escape(diagnostic)}</code></li>")
     line = f" data-cocalc-line='{diagnostic.line}'" if diagnostic.line is not None else ""
-    context = (f"<div class='cocalc-diagnostic-context' style='opacity:0.75'><code>{html.escape(diagnostic.context)}"
-               "</code></div>" if diagnostic.context else "")
+    # TeX's "l.N" counts the lines of the document sent, not the editor's: the text alone is shown.
+    shown_context = _TEX_LINE_PREFIX.sub("", diagnostic.context)
+    context = (f"<div class='cocalc-diagnostic-context' style='opacity:0.75'><code>{html.escape(shown_context)}"
+               "</code></div>" if shown_context else "")
     return (f"<li class='cocalc-diagnostic'{line} data-cocalc-file='{html.escape(diagnostic.file)}' "
             f"data-cocalc-severity='{html.escape(diagnostic.severity)}'>"
             f"<code>{html.escape(str(diagnostic))}</code>{context}</li>")
 
 
+_TEX_LINE_PREFIX = re.compile(r"^l\.\d+ ")
 LATEX_MIMETYPE = "application/vnd.cocalc-magics.latex+json"
 SAVED_WARNINGS = 20  # warnings listed in the static HTML (all are in the viewer and in result.warnings)
 
