@@ -5,6 +5,8 @@ the stable directory and the viewer's arguments."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 from magics_helpers import (  # noqa: F401 (fixtures)
@@ -236,3 +238,12 @@ def test_a_fragment_with_a_pyfig_gets_graphicx_and_keeps_its_lines(ip, session, 
     result = ip.user_ns["fragment"]
     assert [str(e) for e in result.errors] == ["line 4: Undefined control sequence \\oops."]
     assert "Inner." in pdf_text(result.pdf)
+
+
+@pytest.mark.skipif(bool(shutil.which("kpsewhich") and subprocess.run(
+    ["kpsewhich", "cleveref.sty"], capture_output=True, text=True).stdout.strip()), reason="cleveref is installed")
+def test_a_missing_tex_live_package_names_the_package_that_provides_it(ip, session):
+    ran = run(ip, "%%cocalc_latex --no-preview\n" + article("Hi.", "\\usepackage{cleveref}\n"))
+    text = ran.shown()[-1].data["text/plain"]
+    assert ("line 3: File `cleveref.sty' not found. (provided by cleveref (Debian: texlive-latex-extra))"
+            in text.splitlines())
