@@ -24,9 +24,9 @@ from pathlib import Path
 from timing import interleaved_medians
 
 from cocalc_magics import CoCalcSession
-from cocalc_magics import latex_files as lf
-from cocalc_magics.latex_cache import LatexCache
-from cocalc_magics.latex_cell import compile_cell
+from cocalc_magics.latex import files as lf
+from cocalc_magics.latex.cache import LatexCache
+from cocalc_magics.latex.compile import compile_cell
 from cocalc_magics.local_emulator import start_local_emulator
 
 DOCUMENT = r"""\documentclass{article}

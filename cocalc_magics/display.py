@@ -108,9 +108,18 @@ class StatusLine:
             self._handle.update(outcome)
             self._handle = None
 
-    def clear(self) -> None:
+    def clear(self, only_output: bool = False) -> None:
+        """Take the line away. ``only_output``: the line is all the cell has shown (a cell magic that shows
+        nothing else), so the cell's output is cleared and no room is left at all."""
         if self._handle is not None:
-            self._handle.update({"text/plain": ""}, raw=True)
+            if only_output:
+                from IPython.display import clear_output
+
+                clear_output()
+            else:
+                # No data: JupyterLab's output area finds no renderer and puts an empty widget there
+                # (outputarea/src/widget.ts, _insertOutput), where an empty text/plain is a blank line.
+                self._handle.update({}, raw=True)
             self._handle = None
 
     def run(self, work: Callable[[], Any], describe: Callable[[float], str]) -> Any:
@@ -150,10 +159,12 @@ class LatexSummary:
     """A LaTeX result without its pages (``--no-preview``, or no PDF was made): the compile summary, the
     download link, the ``file:line: message`` errors and the log, as the PDF viewer's static view shows them."""
 
-    def __init__(self, result: LatexResult):
+    def __init__(self, result: LatexResult, cell_id: str | None = None):
         self.result = result
+        self.cell_id = cell_id
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         from .widgets import static
 
-        return {"text/plain": static.pdf_text(self.result, None), "text/html": static.pdf_html(self.result, None, None)}
+        return {"text/plain": static.pdf_text(self.result, None), "text/html": static.pdf_html(self.result, None, None),
+                **static.latex_contract(self.result, self.cell_id)}

@@ -264,15 +264,30 @@ class ExecResult:
 
 @dataclass(frozen=True)
 class TexError:
-    """One TeX error, located as ``file:line: message``; ``line`` is None when TeX gave no line."""
+    """One TeX error (or warning), located as ``line N: message`` in a cell or ``file:N: message`` in a file.
+
+    ``file`` is ``"cell"`` for the notebook cell (its lines are the editor's: line 1 is ``%%cocalc_latex``),
+    else the file's name; ``line`` is None when TeX gave no line. ``context`` is TeX's ``l.N …`` context line,
+    ``missing_file`` the file TeX could not find and ``package_hint`` the TeX Live package that provides it.
+    """
 
     file: str
     line: int | None
     message: str
+    context: str = ""
+    missing_file: str | None = None
+    package_hint: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    @property
+    def where(self) -> str:
+        if self.file == "cell":
+            return "cell" if self.line is None else f"line {self.line}"
+        return self.file if self.line is None else f"{self.file}:{self.line}"
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.message}"
+        hint = f" (provided by {self.package_hint})" if self.package_hint else ""
+        return f"{self.where}: {self.message}{hint}"
 
 
 @dataclass
@@ -297,6 +312,8 @@ class LatexResult:
     errors: list[TexError]
     elapsed: float
     note: str = ""
+    warnings: list[TexError] = field(default_factory=list)
+    from_cache: bool = False  # shown at once from the cache, not compiled again
     # How this result downloads its PDF (a client's PdfFetcher): the result asks, no view plants a callback.
     fetch_pdf: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
     # The compile's `.synctex.gz` (when the wrapper carried it back), for the viewer's SyncTeX; never shown.
@@ -334,7 +351,8 @@ class LatexResult:
         status = "ok" if self.ok else f"failed ({len(self.errors)} error{'s' if len(self.errors) != 1 else ''})"
         pdf = "PDF ready" if self.url else "no PDF"
         note = f" ({self.note})" if self.note else ""
-        return f"LaTeX {self.path}: {status}, {pdf}, {self.elapsed:.1f} s{note}"
+        timing = "from cache" if self.from_cache else f"{self.elapsed:.1f} s"
+        return f"LaTeX {self.path}: {status}, {pdf}, {timing}{note}"
 
     def __str__(self) -> str:
         return "\n".join([self.summary, *(str(e) for e in self.errors)])

@@ -102,6 +102,8 @@ class CoCalcSession:
         self._client: CoCalcClient | None = None
         # Set once the server refused our error-reporting latex wrapper and took CoCalc's own command instead.
         self._refuses_latex_wrapper = False
+        # Projects a LaTeX compile found running (or that started them): the next compile need not ask.
+        self._compiled_in: set[tuple[str, str]] = set()
         self._api_key = api_key or os.environ.get(ENV_API_KEY) or config.get("api_key") or None
         self.host = host or os.environ.get(ENV_HOST) or config.get("host") or DEFAULT_HOST
         self.project_id = project_id or os.environ.get(ENV_PROJECT_ID) or config.get("project_id") or None
@@ -325,6 +327,17 @@ class CoCalcSession:
             raise NoAnswerError("exec: no answer from the project (CoCalc's hub timed out waiting for it)", "exec")
         return ExecResult.from_api(reply)
 
+    def needs_start(self, project_id: str) -> bool:
+        """Whether a compile in ``project_id`` will start it: asked once (one ``user-query``), then known until
+        the project's state is changed through this session. Used for the status line, never to decide."""
+        if (self.host, project_id) in self._compiled_in:
+            return False
+        return self.state(project_id).is_stopped
+
+    def compiled_in(self, project_id: str) -> None:
+        """A compile ran in ``project_id``: it is running now."""
+        self._compiled_in.add((self.host, project_id))
+
     def latex(self, content: str | None = None, path: str | None = None, project_id: str | None = None, *,
               command: str | None = None, timeout: float | None = None, only_read_pdf: bool = False,
               report_errors: bool = False) -> LatexResult:
@@ -388,6 +401,7 @@ class CoCalcSession:
     def _change_state(self, action: str, project: str | None, targets: frozenset | set, wait: bool,
                       timeout: float | None, on_poll) -> ProjectState:
         project_id = self.resolve_project_id(project)
+        self._compiled_in.discard((self.host, project_id))
         wait_timeout = self.state_timeout if timeout is None else timeout
         # CoCalc's start/stop answer after the transition, so the read may take as long as the wait.
         # Older servers answer {} and newer {"status": "ok"}: both are success.

@@ -11,6 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from cocalc_magics import CoCalcSession, set_default_session
+from cocalc_magics.latex import cache as latex_cache
 from cocalc_magics.magics import magics_options
 from cocalc_magics.widgets.base import WidgetView
 
@@ -42,6 +43,9 @@ def clean_environment(monkeypatch, tmp_path):
     for name in ("COCALC_API_KEY", "COCALC_HOST", "COCALC_PROJECT_ID", "XDG_CONFIG_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COCALC_MAGICS_CONFIG", str(tmp_path / "no-config.toml"))
+    # Each test starts with an empty LaTeX cache of its own (in memory and on disk).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(latex_cache, "_default_cache", None)
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nbformat
 
+from cocalc_magics.widgets.static import LATEX_MIMETYPE
+
 REPO = Path(__file__).resolve().parents[1]
 KEY_SHAPE = re.compile(r"sk[-_][A-Za-z0-9]{20,}")
 
@@ -24,7 +26,15 @@ def test_demo_runs_headlessly_and_leaves_a_pdf_and_no_key(tmp_path):
     assert not [o for o in outputs if o.output_type == "error"]
     text = nbformat.writes(executed)
     assert "ada@example.com" in text, "the whoami cell shows the seeded account"
-    assert "cell:4: Undefined control sequence." in text
+    plain = [o.data["text/plain"] for o in outputs if "data" in o and "text/plain" in o.data]
+    # The error at the editor's line (line 1 is %%cocalc_latex) with the macro named, then the fixed cell.
+    assert any("line 5: Undefined control sequence \\undefinedmacro." in t for t in plain)
+    assert any(t.startswith("compiled in") and "4 pages" in t for t in plain), "the multi-page document"
+    latex = [o.data[LATEX_MIMETYPE] for o in outputs if "data" in o and LATEX_MIMETYPE in o.data]
+    assert [entry["ok"] for entry in latex] == [True, True, False, True, True], "every LaTeX display has the entry"
+    figure_and_bib = latex[4]
+    assert figure_and_bib["diagnostics"] == [], "the \\pyfig figure was found and the citation resolved"
+    assert (tmp_path / "refs.bib").exists() and list(tmp_path.glob("pyfig-*.pdf")) == []  # sent, not kept locally
     assert "Default project" in text or "Emulator project" in text
     assert (tmp_path / "demo.pdf").read_bytes().startswith(b"%PDF")
     assert "application/vnd.jupyter.widget-view+json" in text and executed.metadata.widgets, "widgets shown"

@@ -103,3 +103,35 @@ def test_a_full_document_is_sent_as_written():
 
 def test_latex_escape_makes_every_special_character_literal():
     assert latex_escape("a_b") == r"a\_b" and latex_escape(5) == "5"
+
+
+def test_pyfig_hands_the_value_and_its_options_to_the_figure_maker():
+    made = []
+
+    def figure(value, options):
+        made.append((value, options))
+        shown = f"[{options}]" if options else ""
+        return f"\\includegraphics{shown}{{fig-{value}.pdf}}"
+
+    source = interpolate("A \\pyfig[width=3cm]{n + 1}\nB \\pyfig{n}\n% \\pyfig{skipped}", evaluator(n=1),
+                         figure=figure)
+    assert made == [(2, "width=3cm"), (1, "")]
+    assert source.text == "A \\includegraphics[width=3cm]{fig-2.pdf}\nB \\includegraphics{fig-1.pdf}\n% \\pyfig{skipped}"
+
+
+def test_pyfig_without_a_figure_maker_and_a_failing_one_name_the_line():
+    with pytest.raises(InterpolationError, match=r"\\pyfig on line 2: figures are not available here"):
+        interpolate("x\n\\pyfig{1}", lambda expression: 1)
+
+    def refuse(value, options):
+        raise ValueError("not a figure")
+
+    with pytest.raises(InterpolationError, match=r"\\pyfig\{1\} on line 3 of the cell: not a figure"):
+        interpolate("x\n\\pyfig{1}", lambda expression: 1, first_line=2, figure=refuse)
+
+
+def test_first_line_numbers_the_cell_as_the_editor_does():
+    source = prepare_document("$x$\n\\py{a}\nend", evaluator(a="v"), first_line=2)
+    assert source.wrapped and source.cell_line(source.text.split("\n").index("v") + 1) == 3
+    with pytest.raises(InterpolationError, match="on line 3 of the cell"):
+        interpolate("ok\n\\py{missing}", lambda expression: {}[expression], first_line=2)

@@ -14,8 +14,8 @@ import pypdfium2
 import pytest
 
 from cocalc_magics.client import key_wire_forms
-from cocalc_magics.latex_cache import LatexCache, cache_key, default_cache_directory
-from cocalc_magics.latex_cell import compile_cell
+from cocalc_magics.latex.cache import LatexCache, cache_key, default_cache_directory
+from cocalc_magics.latex.compile import compile_cell
 
 DOCUMENT = "\\documentclass{article}\\begin{document}Cached %s.\\end{document}\n"
 BROKEN = "\\documentclass{article}\n\\begin{document}\n\\undefinedmacro\n\\end{document}\n"
@@ -94,7 +94,7 @@ def test_the_disk_cache_survives_a_new_process(session, tmp_path):
     key = key_of(session, DOCUMENT % "disk")
     script = textwrap.dedent(f"""
         import hashlib, json
-        from cocalc_magics.latex_cache import LatexCache
+        from cocalc_magics.latex.cache import LatexCache
         result = LatexCache({str(tmp_path)!r}).get({key!r})
         print(json.dumps([result.ok, result.url, hashlib.sha256(result.pdf).hexdigest()]))
     """)

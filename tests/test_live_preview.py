@@ -32,7 +32,7 @@ def module_session(emulator):
 
 def compile_text(session, text: str):
     """What the magic's recompile does with a whole cell text: the body after the magic line, as a cell."""
-    source = prepare_document(text.split("\n", 1)[1], eval)
+    source = prepare_document(text.split("\n", 1)[1], eval, first_line=2)
     return errors_in_source_lines(session.latex(source.text), source, "cell"), source
 
 
@@ -178,7 +178,7 @@ def test_a_live_recompile_keeps_the_page_and_a_failed_one_lists_its_errors(viewe
     assert viewer.errors_part is not None and viewer.errors_part in viewer.root.children
     # The line the error part shows is the log reader's (latex/log.py), whatever its convention.
     [error] = viewer.result.errors
-    assert error.message == "Undefined control sequence." and str(error) in viewer.errors_html.value
+    assert error.message == "Undefined control sequence \\undefinedthing." and str(error) in viewer.errors_html.value
 
 
 def test_the_live_toggle_is_the_front_ends_live_trait(viewer_of, three_pages):

@@ -74,9 +74,12 @@ def test_tex_errors_point_at_lines_of_the_cell(ip, session):
     ran = run(ip, cell(body, "-o failed"))
     result = ip.user_ns["failed"]
     assert result.ok is False and ran.error is None, "a failed compile is a result, not an exception"
-    # The cell: line 1 %%cocalc_latex's body starts with \documentclass, so \undefinedcommand is line 5.
+    # Lines as the notebook editor numbers them: line 1 is %%cocalc_latex, then \documentclass, \begin{document},
+    # so \undefinedcommand (after the three lines \pyraw added, which count as its one line) is line 6.
     assert [str(error) for error in result.errors] == [
-        "cell:5: Undefined control sequence.", "cell:7: Undefined control sequence."]
+        "line 6: Undefined control sequence \\undefinedcommand.",
+        "line 8: Undefined control sequence \\alsoundefined."]
+    assert [(e.file, e.line, e.severity) for e in result.errors] == [("cell", 6, "error"), ("cell", 8, "error")]
     assert result.pdf.startswith(b"%PDF") and "Undefined control sequence" in result.log
 
 
@@ -84,7 +87,7 @@ def test_a_failed_compile_shows_every_error_the_pdf_and_the_log_behind_a_click(i
     ran = run(ip, cell("Text \\foo\n\nMore \\baz", "--path thesis/ch1.tex"))
     view = ran.shown()[-1]
     assert view.data["text/plain"].splitlines()[1:3] == [
-        "ch1.tex:3: Undefined control sequence.", "ch1.tex:5: Undefined control sequence."]
+        "line 4: Undefined control sequence \\foo.", "line 6: Undefined control sequence \\baz."]
     html = view.data["text/html"]
     assert "failed with 2 errors" in html and "<img" in html, "the PDF latexmk made anyway is shown"
     assert "Undefined control sequence" in html, "the errors are in the saved HTML"
@@ -93,7 +96,7 @@ def test_a_failed_compile_shows_every_error_the_pdf_and_the_log_behind_a_click(i
 
 def test_a_fragment_is_compiled_in_an_article_and_errors_keep_cell_lines(ip, session):
     ran = run(ip, "%%cocalc_latex -o fragment\nLine one, $x^2$.\n\\oops\n")
-    assert [str(error) for error in ip.user_ns["fragment"].errors] == ["cell:2: Undefined control sequence."]
+    assert [str(error) for error in ip.user_ns["fragment"].errors] == ["line 3: Undefined control sequence \\oops."]
     assert ran.error is None
 
 
@@ -111,7 +114,7 @@ def test_the_line_form_compiles_a_local_file_and_names_it_in_errors(ip, session,
     paper = tmp_path / "paper.tex"
     paper.write_text(DOCUMENT.replace("{body}", "Fine.\n\\broken"))
     run(ip, f"%cocalc_latex {paper} -o local")
-    assert [str(error) for error in ip.user_ns["local"].errors] == [f"{paper}:4: Undefined control sequence."]
+    assert [str(error) for error in ip.user_ns["local"].errors] == [f"{paper}:4: Undefined control sequence \\broken."]
 
 
 def test_project_option_by_title_and_the_servers_choice_without_any(ip, session, own_project):
@@ -145,7 +148,7 @@ def test_a_custom_command_runs_in_the_directory_of_the_path(ip, session):
     command = "pdflatex -interaction=nonstopmode -file-line-error custom.tex"
     run(ip, cell("Custom \\undefinedhere", f'--path work/custom.tex --command "{command}" -o custom'))
     result = ip.user_ns["custom"]
-    assert result.url and [str(e) for e in result.errors] == ["custom.tex:3: Undefined control sequence."]
+    assert result.url and [str(e) for e in result.errors] == ["line 4: Undefined control sequence \\undefinedhere."]
 
 
 def test_ctrl_c_during_a_compile_stops_the_wait_and_the_next_cell_works(ip, session):

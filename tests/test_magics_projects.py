@@ -120,7 +120,7 @@ def test_start_and_stop_show_one_status_line_then_the_outcome(ip, session, own_p
     assert session.state(own_project.project_id).is_running
 
     ran = run(ip, f"%cocalc_stop {own_project.title}")
-    assert ran.status_updates()[-1].startswith(f"Project {own_project.title!r} is stopped (opened) after ")
+    assert ran.status_updates()[-1].startswith(f"Project {own_project.title!r} is stopped after ")
 
 
 def test_stop_with_output_variable_stores_the_state_and_clears_the_status_line(ip, session, own_project):

@@ -175,7 +175,7 @@ def test_login_with_an_empty_prompt_changes_nothing(ip, fresh_session, monkeypat
 
 def test_an_undefined_name_in_the_cell_fails_before_any_request(ip, recorder):
     ran = run(ip, "%%cocalc_latex\n\\documentclass{article}\n\\begin{document}\n\\py{undefined_total}\n\\end{document}")
-    assert ran.usage_error == ("\\py{undefined_total} on line 3 of the cell: "
+    assert ran.usage_error == ("\\py{undefined_total} on line 4 of the cell: "
                                "NameError: name 'undefined_total' is not defined")
     assert recorder.requests == []
 

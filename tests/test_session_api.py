@@ -172,7 +172,7 @@ def test_latex_reports_tex_errors_as_file_line_message(session, fresh_project):
     result = session.latex(TWO_ERRORS, path="/tmp/errors.tex", project_id=fresh_project.project_id)
     assert not result.ok and result.exit_code == 12
     assert [str(error) for error in result.errors] == [
-        "errors.tex:4: Undefined control sequence.", "errors.tex:6: Undefined control sequence."]
+        "errors.tex:4: Undefined control sequence \\foo.", "errors.tex:6: Undefined control sequence \\baz."]
     assert result.pdf.startswith(b"%PDF"), "latexmk -f still writes a PDF"
     assert "Undefined control sequence" in result.log
 

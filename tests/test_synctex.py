@@ -103,7 +103,7 @@ def test_the_compile_through_the_emulator_carries_the_synctex_back_and_not_in_th
 @pytest.mark.parametrize("word", WORDS)
 def test_editor_lines_of_a_whole_document_cell_through_the_emulator(emulator_compile, word):
     result = emulator_compile
-    source = prepare_document(DOCUMENT, eval)
+    source = prepare_document(DOCUMENT, eval, first_line=2)  # a cell: line 1 is the magic line
     sync = CellSync(SyncTex.from_gz(result.synctex), source, result.path.rsplit("/", 1)[-1])
     line, page = WORDS[word]
     x, y, _, _ = word_spot(result.pdf, page, word)
@@ -114,7 +114,8 @@ def test_editor_lines_of_a_whole_document_cell_through_the_emulator(emulator_com
 
 def test_a_line_without_a_mark_of_its_own_shows_a_line_near_it_and_beyond_the_end_nothing(emulator_compile):
     result = emulator_compile
-    sync = CellSync(SyncTex.from_gz(result.synctex), prepare_document(DOCUMENT, eval), result.path.rsplit("/")[-1])
+    sync = CellSync(SyncTex.from_gz(result.synctex), prepare_document(DOCUMENT, eval, first_line=2),
+                    result.path.rsplit("/")[-1])
     # Editor line 3 is \begin{document}, which typesets nothing: the next line with marks is Alpha's.
     assert sync.mark_for(3) == sync.mark_for(4)
     # Editor line 11, the blank line after Quokka, ends that paragraph on page 2.
@@ -127,7 +128,7 @@ FRAGMENT = "Intro with Aardvark.\n\\pyraw{table}\n\nAfter \\py{name} comes Bison
 
 def test_lines_map_through_the_wrapper_and_py_substitutions(module_session):
     values = {"table": "First\\\\\nsecond\\\\\nthird line", "name": "50% off"}
-    source = prepare_document(FRAGMENT, lambda expression: values[expression])
+    source = prepare_document(FRAGMENT, lambda expression: values[expression], first_line=2)
     assert source.text.startswith("\\documentclass"), "a fragment is wrapped"
     result = module_session.latex(source.text)
     assert result.ok, result.log
@@ -157,7 +158,7 @@ def test_an_input_file_next_to_the_document_is_named_and_class_files_are_not(tmp
                    capture_output=True, timeout=120, check=True)
     text = (tmp_path / "main.tex").read_text()
     sync = CellSync(SyncTex.from_gz((tmp_path / "main.synctex.gz").read_bytes()),
-                    LatexSource(text, tuple(range(1, text.count("\n") + 2))), "main.tex")
+                    LatexSource(text, tuple(range(2, text.count("\n") + 3))), "main.tex")  # as a cell's lines
     pdf = (tmp_path / "main.pdf").read_bytes()
     assert sync.line_at(1, *word_spot(pdf, 1, "Ibex")[:2]) == ("chapter.tex", 1)
     assert sync.line_at(1, *word_spot(pdf, 1, "Mole")[:2]) == ("cell", 4)

@@ -23,6 +23,7 @@ from PIL import Image
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics.widgets import PdfViewer, ProjectControls, latex_display_bundle
+from cocalc_magics.widgets.static import LATEX_MIMETYPE
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TWO_PAGES = "\\documentclass{article}\n\\begin{document}\nFirst page.\n\\newpage\nSecond page.\n\\end{document}\n"
@@ -73,7 +74,8 @@ def outputs_of(notebook) -> list:
 
 def test_the_display_carries_page_one_once_inside_html_next_to_the_widget_view(two_pages):
     bundle = latex_display_bundle(two_pages, dpi=72)
-    assert set(bundle) == {WIDGET_VIEW, "text/html", "text/plain"}, "no second copy as image/png"
+    assert set(bundle) == {WIDGET_VIEW, "text/html", "text/plain", LATEX_MIMETYPE}, "no second copy as image/png"
+    assert bundle[LATEX_MIMETYPE] == {"version": 1, "cell_id": None, "ok": True, "live": False, "diagnostics": []}
     width, height = pypdfium2.PdfDocument(two_pages.pdf)[0].get_size()  # points: 72 dpi is 1:1
     png = inline_png(bundle["text/html"])
     assert Image.open(io.BytesIO(png)).size == (pytest.approx(width, abs=1), pytest.approx(height, abs=1))
@@ -97,7 +99,7 @@ def test_the_static_html_keeps_errors_not_the_log_and_says_the_link_may_have_exp
 def test_without_ipywidgets_a_viewer_shows_the_static_bundle(without_ipywidgets, two_pages):
     viewer = PdfViewer(two_pages)
     bundle = viewer._repr_mimebundle_()
-    assert set(bundle) == {"text/html", "text/plain"}
+    assert set(bundle) == {"text/html", "text/plain", LATEX_MIMETYPE}
     assert "page 1 of 2" in bundle["text/html"] and inline_png(bundle["text/html"]).startswith(b"\x89PNG")
     with pytest.raises(ImportError):
         viewer.widget

@@ -158,8 +158,11 @@ def test_tex_errors_are_listed_open_and_above_the_page(viewer_of, two_errors):
     main = two_errors.path.rsplit("/", 1)[-1]
     assert "failed with 2 errors" in viewer.summary.value
     assert viewer.errors_part.selected_index == 0 and viewer.errors_part.titles == ("2 errors",)
-    assert f"{main}:4: Undefined control sequence." in viewer.errors_html.value
-    assert f"{main}:6: Undefined control sequence." in viewer.errors_html.value
+    assert f"{main}:4: Undefined control sequence \\foo." in viewer.errors_html.value
+    assert f"{main}:6: Undefined control sequence \\baz." in viewer.errors_html.value
+    # The output contract's diagnostics: the JupyterLab extension makes them links to the line.
+    assert (f"<li class='cocalc-diagnostic' data-cocalc-line='4' data-cocalc-file='{main}' "
+            "data-cocalc-severity='error'>") in viewer.errors_html.value
     parts = list(viewer.widget.children)
     assert parts.index(viewer.errors_part) < parts.index(viewer.page_area) < parts.index(viewer.log_part)
 

@@ -67,10 +67,10 @@ def latex_result(reply: dict, request: LatexRequest, elapsed: float, *, wrapped:
         status, stdout = split_exit_status(stdout)
         exit_code = exit_code if status is None else status
     url = blob_url(reply.get("url"), "latex")
-    errors = parse_tex_errors("\n".join(filter(None, [stdout, stderr, compile_error])), request.main_file)
+    errors, warnings = parse_tex_errors("\n".join(filter(None, [stdout, stderr, compile_error])), request.main_file)
     compiled = exit_code == 0 if compile_reply else True
     return LatexResult(
         path=request.path, project_id=request.project_id, ok=bool(url) and compiled and compile_error is None,
         url=url, pdf_uuid=reply_text(pdf_reply, "data_uuid", "latex pdf"), exit_code=exit_code,
-        stdout=stdout, stderr=stderr, compile_error=compile_error, errors=errors, elapsed=elapsed,
+        stdout=stdout, stderr=stderr, compile_error=compile_error, errors=errors, warnings=warnings, elapsed=elapsed,
         fetch_pdf=fetch_pdf, synctex=synctex)

@@ -7,6 +7,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from .log import MAX_PRINT_LINE_ENV
+
 # CoCalc's DEFAULT_LATEX_COMMAND (next/lib/api/latex.ts); the server appends the file name.
 DEFAULT_LATEX_COMMAND = "latexmk -pdf -f -g -bibtex -deps -interaction=nonstopmode"
 # latex's compile timeout when none is given (pages/api/v2/latex.ts: `params.timeout ?? 30`).
@@ -37,12 +39,15 @@ def reporting_command(filename: str, command: str | None = None) -> str:
     On a non-zero exit CoCalc returns only 1024 characters of *stderr*, while latexmk writes the TeX errors
     to *stdout*: a failed compile would come back with no error text at all. So the compile runs under bash
     (CoCalc runs a command with spaces that way), with ``-file-line-error`` for ``file:line: message``
-    lines, then prints its exit status and exits 0, which makes CoCalc return the whole of stdout.
+    lines, with TeX's 79-column wrap turned off (``MAX_PRINT_LINE_ENV``), then prints its exit status and
+    exits 0, which makes CoCalc return the whole of stdout.
     A ``command`` of the caller's is grouped in ``{ …\n}`` so that its own ``;``, ``&&`` or ``&`` still parse.
     """
+    # TeX wraps its log at 79 columns unless kpathsea finds max_print_line (and friends) in the environment.
+    no_wrap = "export " + " ".join(f"{name}={value}" for name, value in MAX_PRINT_LINE_ENV.items()) + "; "
     if command is not None:
-        return f"{{ {command}\n}}; echo \"{EXIT_STATUS_MARKER}$?\"{synctex_tail(filename)}"
-    return (f"{DEFAULT_LATEX_COMMAND} {SYNCTEX_OPTION} -file-line-error {shlex.quote(filename)}; "
+        return f"{no_wrap}{{ {command}\n}}; echo \"{EXIT_STATUS_MARKER}$?\"{synctex_tail(filename)}"
+    return (f"{no_wrap}{DEFAULT_LATEX_COMMAND} {SYNCTEX_OPTION} -file-line-error {shlex.quote(filename)}; "
             f"echo \"{EXIT_STATUS_MARKER}$?\"{synctex_tail(filename)}")
 
 

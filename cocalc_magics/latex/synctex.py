@@ -32,9 +32,6 @@ SP_PER_BP = 65536 * 72.27 / 72
 FORWARD_REACH = 30
 # The height given to a marked spot that has no box around it, in points.
 LINE_HEIGHT = 12.0
-# Editor line of the cell body's first line: line 1 is the %%cocalc_latex line (the LaTeX output contract),
-# while LatexSource's line map counts the body's lines from 1 (latex/interpolation.py).
-CELL_FIRST_LINE = 2
 
 _RECORD = re.compile(r"(?P<kind>[\[(hvkgx$])(?P<tag>\d+),(?P<line>-?\d+)(?:,-?\d+)?:(?P<x>-?\d+),(?P<y>-?\d+)"
                      r"(?::(?P<w>-?\d+)(?:,(?P<h>-?\d+),(?P<d>-?\d+))?)?")
@@ -196,7 +193,6 @@ class CellSync:
         self.synctex, self.source, self.shown_name = synctex, source, shown_name
         self.main_tag = synctex.tag_of(main_file)
         self.directory = synctex.inputs.get(self.main_tag, "").rsplit("/", 1)[0] if self.main_tag else None
-        self.first_line = CELL_FIRST_LINE if shown_name == "cell" else 1
 
     def line_at(self, page: int, x: float, y: float) -> tuple[str, int] | None:
         """(file, editor line) of what is at (x, y) points on ``page``: ``"cell"`` (or the local file's name),
@@ -206,8 +202,10 @@ class CellSync:
             return None
         tag, line = found
         if tag == self.main_tag:
-            body_line = self.source.cell_line(line)
-            return None if body_line is None else (self.shown_name, body_line + self.first_line - 1)
+            # LatexSource's map gives the lines the user edits: the notebook editor's for a cell (line 1 is the
+            # %%cocalc_latex line, see prepare_document's first_line), the file's own for FILE.tex.
+            editor_line = self.source.cell_line(line)
+            return None if editor_line is None else (self.shown_name, editor_line)
         path = self.synctex.inputs.get(tag, "")
         prefix = f"{self.directory}/"
         if self.directory is None or not path.startswith(prefix) or line < 1:
@@ -219,14 +217,13 @@ class CellSync:
         before) it that made one."""
         if self.main_tag is None:
             return None
-        body_line = line - self.first_line + 1
         for distance in range(FORWARD_REACH + 1):
-            for candidate in ((body_line + distance, body_line - distance) if distance else (body_line,)):
+            for candidate in ((line + distance, line - distance) if distance else (line,)):
                 for document_line in self._document_lines(candidate):
                     mark = self.synctex.forward(self.main_tag, document_line)
                     if mark is not None:
                         return mark
         return None
 
-    def _document_lines(self, body_line: int) -> list[int]:
-        return [index + 1 for index, mapped in enumerate(self.source.line_map) if mapped == body_line]
+    def _document_lines(self, editor_line: int) -> list[int]:
+        return [index + 1 for index, mapped in enumerate(self.source.line_map) if mapped == editor_line]

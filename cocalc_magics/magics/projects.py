@@ -10,6 +10,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..config import ENV_PROJECT_ID
 from ..display import say, status_line
+from ..render import state_label
 from .base import (
     AreaMagics,
     host_name,
@@ -104,7 +105,7 @@ class ProjectMagics(AreaMagics):
 
     @_state_change_magic()
     def cocalc_stop(self, line=""):
-        """Stop a project and wait until it is stopped (CoCalc calls that state "opened")."""
+        """Stop a project and wait until it is stopped."""
         return self._change_state("stop", parse_line(self.cocalc_stop, line))
 
     @_state_change_magic("after the stop, do not wait for the project to be running again")
@@ -123,7 +124,7 @@ class ProjectMagics(AreaMagics):
                 as status:
 
             def describe(elapsed: float) -> str:
-                seen = f" ({status.polled[-1].state})" if status.polled else ""
+                seen = f" ({state_label(status.polled[-1])})" if status.polled else ""
                 return f"{doing} {label} on {host}… {elapsed:.1f} s{seen}"
 
             call = getattr(session, action)
@@ -134,8 +135,8 @@ class ProjectMagics(AreaMagics):
                 status.clear()
                 return self._deliver(state, output)
             waited = "" if args.no_wait else f" after {elapsed:.1f} s"
-            # "opened" is CoCalc's word for a project that is not running.
-            described = f"stopped ({state})" if state.state == "opened" else str(state)
+            # One word for each state ("stopped", not CoCalc's "opened"), as the badges show it.
+            described = state_label(state) + (f" (error: {state.error})" if state.error else "")
             status.finish(f"{label[:1].upper()}{label[1:]} is {described}{waited}")
         return None
 
@@ -143,7 +144,7 @@ class ProjectMagics(AreaMagics):
 def _interrupted_wait(action: str, label: str, elapsed: float, polled: list) -> str:
     """One line for a Ctrl-C during a state change: what was seen, and what the project may be doing now."""
     doing, verb = _ACTIONS[action]
-    seen = f"it was last seen {polled[-1].state!r}" if polled else f"the {verb} request was sent"
+    seen = f"it was last seen {state_label(polled[-1])!r}" if polled else f"the {verb} request was sent"
     if action == "restart":
         # The wait is also what would have started it again after the stop.
         outlook = "it may end up stopped or running; see %cocalc_projects, and %cocalc_start it if it stays stopped"

@@ -349,7 +349,8 @@ class PdfViewer(WidgetView):
         png_base64 = base64.b64encode(png).decode("ascii") if png else None
         return {"text/plain": static.pdf_text(self.result, count, self.problem, self.notice),
                 "text/html": static.pdf_html(self.result, count, png_base64, self.problem, self.notice,
-                                             file_name=self.file_name)}
+                                             file_name=self.file_name),
+                **static.latex_contract(self.result, self.cell_id, getattr(self, "live", False))}
 
     def _build_widget(self):
         import ipywidgets as w

@@ -42,7 +42,9 @@ def compile_summary(result: LatexResult | None, page_count: int | None) -> str:
     parts = []
     if result is not None:
         outcome = "compiled" if result.ok else f"failed with {plural(len(result.errors), 'error')}"
-        parts.append(f"{outcome} in {result.elapsed:.1f} s")
+        # A cache hit shows a result made earlier: its compile time is not this run's.
+        parts.append(f"{outcome}, from cache" if getattr(result, "from_cache", False)
+                     else f"{outcome} in {result.elapsed:.1f} s")
     if page_count is not None:
         parts.append(plural(page_count, "page"))
     elif result is not None and not result.url:
@@ -128,8 +130,42 @@ def _first_title(document: str) -> str:
 def errors_html(errors: list[TexError]) -> str:
     if not errors:
         return "<i>no TeX errors</i>"
-    items = "".join(f"<li><code>{html.escape(str(error))}</code></li>" for error in errors)
+    items = "".join(diagnostic_html(error) for error in errors)
     return f"<ul class='cocalc-tex-errors' style='margin:0'>{items}</ul>"
+
+
+def diagnostic_html(diagnostic: TexError | str, severity: str = "error") -> str:
+    """One error or warning as the output contract's ``cocalc-diagnostic`` element: the JupyterLab extension
+    makes it a link to ``data-cocalc-line`` of the cell (or of the file ``data-cocalc-file``)."""
+    if isinstance(diagnostic, str):  # a warning line read from a log the parser did not see
+        return (f"<li class='cocalc-diagnostic' data-cocalc-file='cell' data-cocalc-severity='{severity}'>"
+                f"<code>{html.escape(diagnostic)}</code></li>")
+    line = f" data-cocalc-line='{diagnostic.line}'" if diagnostic.line is not None else ""
+    # TeX's "l.N" counts the lines of the document sent, not the editor's: the text alone is shown.
+    shown_context = _TEX_LINE_PREFIX.sub("", diagnostic.context)
+    context = (f"<div class='cocalc-diagnostic-context' style='opacity:0.75'><code>{html.escape(shown_context)}"
+               "</code></div>" if shown_context else "")
+    return (f"<li class='cocalc-diagnostic'{line} data-cocalc-file='{html.escape(diagnostic.file)}' "
+            f"data-cocalc-severity='{html.escape(diagnostic.severity)}'>"
+            f"<code>{html.escape(str(diagnostic))}</code>{context}</li>")
+
+
+_TEX_LINE_PREFIX = re.compile(r"^l\.\d+ ")
+LATEX_MIMETYPE = "application/vnd.cocalc-magics.latex+json"
+SAVED_WARNINGS = 20  # warnings listed in the static HTML (all are in the viewer and in result.warnings)
+
+
+def latex_contract(result: LatexResult | None, cell_id: str | None, live: bool = False) -> dict:
+    """The output contract's (v1) entry of every ``%%cocalc_latex`` display: what the JupyterLab extension
+    reads to mark the cell's lines (no renderer is registered for it). Nothing for PDF bytes without a result."""
+    if result is None:
+        return {}
+    diagnostics = [
+        {"severity": item.severity, "line": item.line, "file": item.file, "message": item.message,
+         "context": item.context}
+        for item in [*result.errors, *result.warnings] if isinstance(item, TexError)]
+    return {LATEX_MIMETYPE: {"version": 1, "cell_id": cell_id or None, "ok": bool(result.ok),
+                             "live": bool(live), "diagnostics": diagnostics}}
 
 
 def log_html(log: str, limit: int | None = None, open_at_first_error: bool = False) -> str:
@@ -147,17 +183,17 @@ def log_html(log: str, limit: int | None = None, open_at_first_error: bool = Fal
             f"{before}<pre style='margin:0'>{html.escape(log or '(empty log)')}</pre></div>")
 
 
-def result_warnings(result: LatexResult | None) -> list[str]:
-    """The compile's warnings, one line each: ``result.warnings`` when the result has them, else the
-    warning lines of the last LaTeX run in the log."""
+def result_warnings(result: LatexResult | None) -> list[TexError | str]:
+    """The compile's warnings: ``result.warnings`` when the log was parsed, else the warning lines of the
+    last LaTeX run in the log."""
     if result is None:
         return []
     warnings = getattr(result, "warnings", None)
-    if warnings is not None:
-        return [str(warning) for warning in warnings]
+    if warnings:
+        return list(warnings)
     log = result.log or ""
     runs = list(_LATEX_RUN.finditer(log))
-    return _warning_lines(log[runs[-1].end():] if runs else log)
+    return [*_warning_lines(log[runs[-1].end():] if runs else log)]
 
 
 def _warning_lines(log: str) -> list[str]:
@@ -170,10 +206,10 @@ def _warning_lines(log: str) -> list[str]:
     return lines
 
 
-def warnings_html(warnings: list[str]) -> str:
+def warnings_html(warnings: list[TexError | str]) -> str:
     if not warnings:
         return "<i>no warnings</i>"
-    items = "".join(f"<li><code>{html.escape(warning)}</code></li>" for warning in warnings)
+    items = "".join(diagnostic_html(warning, "warning") for warning in warnings)
     return f"<ul class='cocalc-tex-warnings' style='margin:0'>{items}</ul>"
 
 
@@ -189,6 +225,13 @@ def pdf_html(result: LatexResult | None, page_count: int | None, png_base64: str
     if result is not None and result.errors:
         parts.append(f"<details open><summary>{plural(len(result.errors), 'error')}</summary>"
                      f"{errors_html(result.errors)}</details>")
+    warnings = result_warnings(result)
+    if warnings:
+        # A document can have hundreds of box warnings: the saved notebook keeps the first few.
+        more = (f"<div>… and {len(warnings) - SAVED_WARNINGS:,} more in the viewer</div>"
+                if len(warnings) > SAVED_WARNINGS else "")
+        parts.append(f"<details><summary>{plural(len(warnings), 'warning')}</summary>"
+                     f"{warnings_html(warnings[:SAVED_WARNINGS])}{more}</details>")
     if png_base64 and page_count:
         parts.append(f"<div><img src='data:image/png;base64,{png_base64}' alt='{page_label(1, page_count)}' "
                      "style='max-width:100%;border:1px solid #ddd'></div>")
@@ -204,6 +247,10 @@ def pdf_text(result: LatexResult | None, page_count: int | None, problem: str | 
     lines.extend(line for line in (problem, notice) if line)
     if result is not None:
         lines.extend(str(error) for error in result.errors)
+        warnings = result_warnings(result)
+        lines.extend(f"warning: {warning}" for warning in warnings[:SAVED_WARNINGS])
+        if len(warnings) > SAVED_WARNINGS:
+            lines.append(f"… and {len(warnings) - SAVED_WARNINGS:,} more warnings")
         if result.url:
             lines.append(f"PDF: {result.url} ({BLOB_LIFETIME_NOTE})")
     return "\n".join(lines)

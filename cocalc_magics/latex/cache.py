@@ -24,12 +24,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import models
-from .errors import CoCalcError
-from .models import LatexResult
+from .. import models
+from ..errors import CoCalcError
+from ..models import LatexResult
 
 # Bump when the stored layout or the meaning of a key changes: old entries are then simply never found.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: results carry their parsed warnings
 DEFAULT_DISK_BYTES = 256 * 1024 * 1024
 DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024
 DEFAULT_MEMORY_ENTRIES = 64

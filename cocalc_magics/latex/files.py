@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import APIError, AuthenticationError, CoCalcError, PermissionDeniedError
+from ..errors import APIError, AuthenticationError, CoCalcError, PermissionDeniedError
 
 if TYPE_CHECKING:
-    from .session import CoCalcSession
+    from ..session import CoCalcSession
 
 # pdfTeX's graphicx (pdftex.def's \Gin@extensions) in its order, then .eps (converted by epstopdf).
 GRAPHICS_EXTENSIONS = (".pdf", ".png", ".jpg", ".mps", ".jpeg", ".jbig2", ".jb2",
@@ -243,7 +243,7 @@ def stable_rerun_command(main_file: str, full_command: str) -> str:
     return (
         f"if [ -f {quoted_stem}.aux ]; then "
         f"before=$(cat {state} 2>/dev/null | md5sum); "
-        f"pdflatex -interaction=nonstopmode -file-line-error -recorder {quoted_main}; status=$?; "
+        f"pdflatex -interaction=nonstopmode -file-line-error -recorder -synctex=1 {quoted_main}; status=$?; "
         f"after=$(cat {state} 2>/dev/null | md5sum); "
         f"newer_bib=$(find . -maxdepth 3 -name '*.bib' -newer {quoted_stem}.bbl 2>/dev/null | head -1); "
         f"if [ -f {quoted_stem}.bbl ] || ! grep -q '^\\\\bibdata' {quoted_stem}.aux; then :; else newer_bib=yes; fi; "
