@@ -12,11 +12,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from timing import interleaved_medians
-
 from cocalc_magics import CoCalcSession
 from cocalc_magics.latex.request import DEFAULT_LATEX_COMMAND
 from cocalc_magics.local_emulator import start_local_emulator
+from timing import interleaved_medians
 
 DOCUMENT = r"""\documentclass{article}
 \begin{document}

@@ -21,13 +21,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from timing import interleaved_medians
-
 from cocalc_magics import CoCalcSession
 from cocalc_magics.latex import files as lf
 from cocalc_magics.latex.cache import LatexCache
 from cocalc_magics.latex.compile import compile_cell
 from cocalc_magics.local_emulator import start_local_emulator
+from timing import interleaved_medians
 
 DOCUMENT = r"""\documentclass{article}
 \usepackage{graphicx}

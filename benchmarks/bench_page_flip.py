@@ -97,7 +97,7 @@ class Worker:
 
 def medians(workers: dict[str, Worker], flips: int, pause: bool) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in workers}
-    for name, worker in workers.items():  # warm-up: imports, first renders
+    for worker in workers.values():  # warm-up: imports, first renders
         worker.flip(pause)
     for _ in range(flips):
         order = list(workers)

@@ -18,7 +18,7 @@ def interleaved_medians(calls, runs: int, warmup: int = 1) -> list[float]:
         for call in calls:
             call()
     samples = [[] for _ in calls]
-    pairs = list(zip(calls, samples))
+    pairs = list(zip(calls, samples, strict=True))
     for _ in range(runs):
         random.shuffle(pairs)
         for call, timings in pairs:

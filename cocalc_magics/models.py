@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Literal, overload
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 from . import render

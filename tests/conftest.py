@@ -7,6 +7,7 @@ import pytest
 from cocalc_magics import CoCalcSession
 from emulator_helpers import Api
 from emulator_process import RunningEmulator, seeded_session, start_emulator
+
 # The suite-wide secret guard: any test that lets a known API key out (output, logs, failure text, exception
 # texts, widget state, saved notebooks) fails. Its hooks live in secret_guard.py.
 from secret_guard import pytest_configure, pytest_runtest_makereport, pytest_runtest_protocol  # noqa: F401

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from emulator_process import corrupted_key
 from PIL import Image
 
 from cocalc_magics import AuthenticationError, CoCalcSession, RequestTooLargeError
-from cocalc_magics.latex import files as lf
 from cocalc_magics.client import MAX_UPLOAD_BYTES
 from cocalc_magics.errors import PermissionDeniedError
+from cocalc_magics.latex import files as lf
 from cocalc_magics.latex.request import DEFAULT_LATEX_COMMAND
+from emulator_process import corrupted_key
 
 REPORT = r"""\documentclass{article}
 \usepackage{graphicx}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from emulator_process import corrupted_key
-
 import base64
 import os
 import re
@@ -11,6 +9,9 @@ import signal
 import struct
 import threading
 
+from cocalc_magics import CoCalcSession, LatexResult, set_default_session
+from cocalc_magics.client import MAX_BODY_BYTES
+from emulator_process import corrupted_key
 from magics_helpers import (  # noqa: F401 (fixtures)
     clean_environment,
     ip,
@@ -19,9 +20,6 @@ from magics_helpers import (  # noqa: F401 (fixtures)
     run,
     session,
 )
-
-from cocalc_magics import CoCalcSession, LatexResult, set_default_session
-from cocalc_magics.client import MAX_BODY_BYTES
 
 DOCUMENT = "\\documentclass{article}\n\\begin{document}\n{body}\n\\end{document}\n"
 

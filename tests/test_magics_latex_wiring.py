@@ -9,6 +9,10 @@ import shutil
 import subprocess
 
 import pytest
+
+from cocalc_magics.latex.files import STABLE_ROOT
+from cocalc_magics.latex.log import NO_LINE_NOTE
+from cocalc_magics.widgets.static import LATEX_MIMETYPE
 from magics_helpers import (  # noqa: F401 (fixtures)
     clean_environment,
     ip,
@@ -18,9 +22,6 @@ from magics_helpers import (  # noqa: F401 (fixtures)
     session,
 )
 
-from cocalc_magics.latex.files import STABLE_ROOT
-from cocalc_magics.latex.log import NO_LINE_NOTE
-from cocalc_magics.widgets.static import LATEX_MIMETYPE
 
 def pdf_text(pdf: bytes) -> str:
     import pypdfium2

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from emulator_process import corrupted_key
-
 import os
 import signal
 import threading
 import uuid
 
 import pytest
+
+from cocalc_magics import Account, CoCalcSession, ProjectState, get_default_session, set_default_session
+from cocalc_magics.models import ProjectList
+from cocalc_magics.widgets import ProjectControls
+from emulator_process import corrupted_key
 from magics_helpers import (  # noqa: F401 (fixtures)
     clean_environment,
     ip,
@@ -18,10 +21,6 @@ from magics_helpers import (  # noqa: F401 (fixtures)
     run,
     session,
 )
-
-from cocalc_magics import Account, CoCalcSession, ProjectState, get_default_session, set_default_session
-from cocalc_magics.models import ProjectList
-from cocalc_magics.widgets import ProjectControls
 
 
 def test_whoami_returns_the_account(ip, session, emulator):
@@ -156,7 +155,7 @@ def test_ctrl_c_while_polling_says_where_the_project_is_and_the_next_magic_works
     monkeypatch.setattr(session, "state", state_that_is_interrupted_once)
     ran = run(ip, f"%cocalc_start {own_project.project_id}")
     message = ran.usage_error
-    assert message.startswith(f"Interrupted after ") and f"for project {own_project.title!r} to start" in message
+    assert message.startswith("Interrupted after ") and f"for project {own_project.title!r} to start" in message
     assert "the start request was sent, so it may still be starting" in message
     assert ran.shown() == [], "the status line is gone"
     assert run(ip, "%cocalc_whoami").error is None

@@ -10,10 +10,10 @@ import secrets
 import string
 
 import pytest
-from magics_helpers import MAGIC_NAMES, clean_environment, ip, magics, run  # noqa: F401 (fixtures)
-from recording_server import RecordingServer
 
 from cocalc_magics import CoCalcSession, get_default_session, set_default_session
+from magics_helpers import MAGIC_NAMES, clean_environment, ip, magics, run  # noqa: F401 (fixtures)
+from recording_server import RecordingServer
 
 
 @pytest.fixture

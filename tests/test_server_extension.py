@@ -16,15 +16,15 @@ import uuid
 
 import pytest
 import tomllib
-from emulator_process import corrupted_key
 
 # The jp_* fixtures (jp_fetch, jp_serverapp, ...), for this module only.
-from pytest_jupyter.jupyter_server import *
-from recording_server import RecordingServer, ScriptedResponse
-from secret_guard import register_secret
+from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado.httpclient import HTTPClientError
 
 from cocalc_magics.models import STOPPED_STATES
+from emulator_process import corrupted_key
+from recording_server import RecordingServer, ScriptedResponse
+from secret_guard import register_secret
 
 ROUTES = [("GET", "account"), ("POST", "api-key"), ("GET", "projects"), ("GET", "compile-project"),
           ("PUT", "compile-project"), ("POST", f"projects/{uuid.uuid4()}/stop")]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from emulator_process import corrupted_key
-
 import uuid
 
 import pytest
@@ -20,6 +18,7 @@ from cocalc_magics import (
     TransportError,
 )
 from cocalc_magics.client import MAX_BODY_BYTES
+from emulator_process import corrupted_key
 
 ONE_PAGE = r"""\documentclass{article}
 \begin{document}

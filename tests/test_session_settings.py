@@ -7,10 +7,10 @@ import warnings
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from recording_server import RecordingServer, ScriptedResponse
 
 from cocalc_magics import CoCalcSession, ConfigurationError
 from cocalc_magics.client import PdfFetcher
+from recording_server import RecordingServer, ScriptedResponse
 
 FAKE_KEY = "sk-" + "x" * 20
 

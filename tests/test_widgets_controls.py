@@ -36,7 +36,7 @@ def panel_for(session):
 
     def build(projects, **options):
         panel = ProjectControls(session, projects, **{**FAST_POLLING, **options})
-        panel.widget
+        panel.widget  # noqa: B018 (builds the widgets, as displaying it does)
         panels.append(panel)
         return panel
 

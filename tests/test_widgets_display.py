@@ -16,7 +16,6 @@ import uuid
 import nbformat
 import pypdfium2
 import pytest
-from emulator_process import seeded_session
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from PIL import Image
@@ -24,6 +23,7 @@ from PIL import Image
 from cocalc_magics import CoCalcSession
 from cocalc_magics.widgets import PdfViewer, ProjectControls, latex_display_bundle
 from cocalc_magics.widgets.static import LATEX_MIMETYPE
+from emulator_process import seeded_session
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TWO_PAGES = "\\documentclass{article}\n\\begin{document}\nFirst page.\n\\newpage\nSecond page.\n\\end{document}\n"
@@ -102,7 +102,7 @@ def test_without_ipywidgets_a_viewer_shows_the_static_bundle(without_ipywidgets,
     assert set(bundle) == {"text/html", "text/plain", LATEX_MIMETYPE}
     assert "page 1 of 2" in bundle["text/html"] and inline_png(bundle["text/html"]).startswith(b"\x89PNG")
     with pytest.raises(ImportError):
-        viewer.widget
+        viewer.widget  # noqa: B018 (building the widget is what fails)
 
 
 def test_without_ipywidgets_a_panel_shows_its_states_and_says_what_is_missing(without_ipywidgets, session):

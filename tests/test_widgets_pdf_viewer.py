@@ -16,8 +16,8 @@ import requests
 from PIL import Image
 
 from cocalc_magics import CoCalcSession
-from emulator_process import seeded_session
 from cocalc_magics.widgets import PdfViewer
+from emulator_process import seeded_session
 
 TWO_PAGES = r"""\documentclass{article}
 \begin{document}
@@ -70,7 +70,7 @@ def viewer_of():
 
     def build(source, **options):
         viewer = PdfViewer(source, **{"cell_id": None, **options})
-        viewer.widget
+        viewer.widget  # noqa: B018 (builds the widgets, as displaying it does)
         viewers.append(viewer)
         return viewer
 

@@ -234,7 +234,7 @@ async def _add_collaborator(ctx: Context, account_id: str, args: Any) -> Any:
     for new_account in accounts:
         if not is_valid_uuid(new_account) or ctx.store.get_account(new_account) is None:
             raise fail(f"invalid account_id '{js_string(new_account)}'")
-    for project_id, new_account in zip(projects, accounts):
+    for project_id, new_account in zip(projects, accounts, strict=True):
         project = _existing_project(ctx, project_id)
         users = project.setdefault("users", {})
         if not in_project(project, new_account):

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import tomllib
-from emulator_process import corrupted_key
 from lab_browser import headless_chromium, missing_requirements, running_jupyterlab
+
+from emulator_process import corrupted_key
 from secret_guard import register_secret
 
 pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from lab_browser import headless_chromium, missing_requirements, open_notebook_and_run_all, running_jupyterlab
 
 pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))

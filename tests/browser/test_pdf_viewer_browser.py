@@ -12,10 +12,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_browser import CHROMIUM, CHROMIUM_ARGS, KERNEL_IDLE, missing_requirements, running_jupyterlab
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics.widgets.rendering import PreviewLimits
-from lab_browser import CHROMIUM, CHROMIUM_ARGS, KERNEL_IDLE, missing_requirements, running_jupyterlab
 
 pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))
 

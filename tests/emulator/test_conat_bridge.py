@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+
 from emulator_helpers import basic
 from secret_guard import register_secret
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 
-from test_import_cycles import import_graph
-
 from cocalc_magics import emulator
+from test_import_cycles import import_graph
 
 PACKAGE = "cocalc_magics.emulator"
 

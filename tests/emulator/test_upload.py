@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from emulator_helpers import Api, basic
 from emulator_process import start_emulator
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cocalc_api
 import pytest
+
 from secret_guard import register_secret
 
 
@@ -11,6 +12,7 @@ from secret_guard import register_secret
 def project_key(hub, emulator, project_id):
     """A project-specific key of ``project_id``, minted through v2 api-keys."""
     import requests
+
     from emulator_helpers import basic
     reply = requests.post(f"{emulator.url}/api/v2/api-keys", json={"action": "create", "project_id": project_id},
                           headers=basic(emulator.api_key), timeout=30).json()

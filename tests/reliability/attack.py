@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from emulator_helpers import Api
 from lab import start_test_emulator
 from secret_guard import register_secret

@@ -22,12 +22,13 @@ import html
 import re
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from cocalc_magics import CoCalcError, get_default_session, set_default_session
-from lab import BACKOFF, RETRIES, STATE_WAIT, TIMEOUT, PROJECT_CALL_TIMEOUT, Lab
+from lab import BACKOFF, PROJECT_CALL_TIMEOUT, RETRIES, STATE_WAIT, TIMEOUT, Lab
 
 HTTP_FAULTS = ("500", "502", "503", "reset", "slow", "invalid-json", "empty-object", "413", "truncated")
 STUCK_FAULTS = ("stuck-starting", "stuck-stopping")

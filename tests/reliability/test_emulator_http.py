@@ -11,6 +11,7 @@ import time
 
 import pytest
 import requests
+
 from attack import WHOAMI
 from lab import start_test_emulator
 

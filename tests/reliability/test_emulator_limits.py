@@ -12,6 +12,7 @@ import time
 
 import pytest
 import requests
+
 from attack import (
     WHOAMI,
     Exposed,

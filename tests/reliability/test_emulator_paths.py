@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 import requests
+
 from attack import Exposed, start_exposed
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")

@@ -14,6 +14,7 @@ import shutil
 import socket
 
 import pytest
+
 from attack import Exposed, read_probe, start_exposed
 from emulator_helpers import Api
 from lab import start_test_emulator

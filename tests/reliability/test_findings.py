@@ -9,9 +9,9 @@ import warnings
 
 import pytest
 import requests
-from magics_helpers import ip, magics, run  # noqa: F401 (fixtures)
 
 from cocalc_magics import CoCalcSession, HTTPStatusError, set_default_session
+from magics_helpers import ip, magics, run  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

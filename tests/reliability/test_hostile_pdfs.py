@@ -8,6 +8,10 @@ import io
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
+from cocalc_magics.widgets import PdfViewer
+from cocalc_magics.widgets.rendering import PdfPages, PreviewLimitError, PreviewLimits
 from figures import write_figure
 from hostile_pdf import (
     GIANT_SIDE,
@@ -16,10 +20,6 @@ from hostile_pdf import (
     noise_page_pdf,
     raw_pdf,
 )
-from PIL import Image
-
-from cocalc_magics.widgets import PdfViewer
-from cocalc_magics.widgets.rendering import PdfPages, PreviewLimitError, PreviewLimits
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 LETTER = (612, 792)

@@ -14,12 +14,12 @@ import textwrap
 
 import pytest
 from jupyter_client.manager import start_new_kernel
-from magics_helpers import ip, magics, run  # noqa: F401 (fixtures)
-from secret_guard import register_secret
-from test_tls import https_emulator  # noqa: F401 (fixture)
 
 from cocalc_magics import CoCalcSession, ConfigurationError, set_default_session
 from cocalc_magics.config import api_key_problem
+from magics_helpers import ip, magics, run  # noqa: F401 (fixtures)
+from secret_guard import register_secret
+from test_tls import https_emulator  # noqa: F401 (fixture)
 
 TYPED_KEY = "sk-" + "Typ3dOnTh3L1n3K3y" + "0009x"
 register_secret(TYPED_KEY)

@@ -13,7 +13,6 @@ import time
 import uuid
 
 import pytest
-from secret_guard import register_secret
 
 from cocalc_magics import CoCalcSession
 from cocalc_magics.local_emulator import start_local_emulator
@@ -25,6 +24,7 @@ from cocalc_magics.widgets.visibility import (
     SILENCE_SECONDS,
     UNKNOWN,
 )
+from secret_guard import register_secret
 
 FAST_POLLING = {"poll_min": 0.05, "poll_max": 0.3}
 # Long enough that a click surely lands while a start is under way.
