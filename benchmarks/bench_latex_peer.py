@@ -35,10 +35,10 @@ import uuid
 from pathlib import Path
 
 import requests
-from cocalc_magics.latex_cache import LatexCache
-from cocalc_magics.latex_cell import compile_cell
 
 from cocalc_magics import CoCalcSession
+from cocalc_magics.latex.cache import LatexCache
+from cocalc_magics.latex.compile import compile_cell
 from cocalc_magics.latex.request import DEFAULT_LATEX_COMMAND
 from cocalc_magics.local_emulator import start_local_emulator
 from timing import interleaved_medians
