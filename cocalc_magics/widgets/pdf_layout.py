@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import static
+from .. import render
 from .base import SharedParts
 from .pdf_frontend import build_frontend
 from .pdf_sync import LiveCompiles
@@ -91,7 +91,7 @@ class ViewerLayout:
         self.fit_button.on_click(lambda _: self.toggle_fit())
         self.page_input.observe(lambda change: change["new"] != self.page and self.show_page(change["new"]),
                                 names="value")
-        self.download_link = self._html(w, parts, static.download_link_html(
+        self.download_link = self._html(w, parts, render.download_link_html(
             self.result.url if self.result else None, self.file_name))
         # One layout for the toolbar and the page area (each saved layout model is ~1 KB of the notebook):
         # the page area has a bounded height and scrolls inside, so the toolbar above it stays in view.
@@ -128,7 +128,7 @@ class ViewerLayout:
         errors / warnings / log parts of the new result (the page itself is shown by ``_update``)."""
         count = self.page_count
         self.summary.value = self._summary_html()
-        self.download_link.value = static.download_link_html(self.result.url if self.result else None,
+        self.download_link.value = render.download_link_html(self.result.url if self.result else None,
                                                              self.file_name)
         self.page_input.max = max(count, 1)
         self._shared_layout.display = None if count else "none"
@@ -164,18 +164,18 @@ class ViewerLayout:
         when first opened, at the first error)."""
         if self.result is None:
             return
-        errors, warnings = self.result.errors, static.result_warnings(self.result)
+        errors, warnings = self.result.errors, render.result_warnings(self.result)
         if errors:
-            self.errors_html = self._html(w, parts, static.errors_html(errors))
-            self.errors_part = self._part(w, parts, self.errors_html, static.plural(len(errors), "error"),
+            self.errors_html = self._html(w, parts, render.errors_html(errors))
+            self.errors_part = self._part(w, parts, self.errors_html, render.plural(len(errors), "error"),
                                           "errors", True)
         if warnings:
-            self.warnings_part = self._part(w, parts, self._html(w, parts, static.warnings_html(warnings)),
-                                            static.plural(len(warnings), "warning"), "warnings", False)
+            self.warnings_part = self._part(w, parts, self._html(w, parts, render.warnings_html(warnings)),
+                                            render.plural(len(warnings), "warning"), "warnings", False)
         self.log_html = self._html(w, parts)
         self.log_part = self._part(w, parts, self.log_html, "log", "log", False)
         self.log_part.observe(self._on_log_opened, names="selected_index")
 
     def _on_log_opened(self, change) -> None:
         if change["new"] == 0 and self.result is not None and not self.log_html.value:
-            self.log_html.value = static.log_html(self.result.log, LOG_LIMIT, open_at_first_error=True)
+            self.log_html.value = render.log_html(self.result.log, LOG_LIMIT, open_at_first_error=True)

@@ -22,6 +22,7 @@ import base64
 import math
 from typing import TYPE_CHECKING
 
+from .. import render
 from ..models import LatexResult
 from ..text import one_line
 from . import static
@@ -201,7 +202,7 @@ class PdfViewer(SyncAndLive, ViewerLayout, WidgetView):
 
     def _summary_html(self) -> str:
         count = self.page_count if self.pages is not None else None
-        return static.summary_html(self.result, count, self.problem, self.notice)
+        return render.summary_html(self.result, count, self.problem, self.notice)
 
     # -- navigation, zoom and fit (what the buttons and keys call) -------------------------------------------
 
@@ -283,8 +284,8 @@ class PdfViewer(SyncAndLive, ViewerLayout, WidgetView):
         count = pages.count if pages is not None else None
         png = self._rendered_or_reported(1, 1.0, smallest=True) if count else None
         png_base64 = base64.b64encode(png).decode("ascii") if png else None
-        return {"text/plain": static.pdf_text(self.result, count, self.problem, self.notice),
-                "text/html": static.pdf_html(self.result, count, png_base64, self.problem, self.notice,
+        return {"text/plain": render.pdf_text(self.result, count, self.problem, self.notice),
+                "text/html": render.pdf_html(self.result, count, png_base64, self.problem, self.notice,
                                              file_name=self.file_name),
                 **static.latex_contract(self.result, self.cell_id, getattr(self, "live", False))}
 
@@ -297,7 +298,7 @@ class PdfViewer(SyncAndLive, ViewerLayout, WidgetView):
             png = self._rendered_or_reported(self.page)
             self.image.value = png or b""
             self._size_image()
-            self.page_label.value = static.page_label(self.page, count)
+            self.page_label.value = render.page_label(self.page, count)
             self.page_input.value = self.page
             keep_view(self.cell_id, self.page, self.zoom, self.fit)
             if self.page < count:
