@@ -164,7 +164,8 @@ class LatexSummary:
         self.cell_id = cell_id
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        from . import render
         from .widgets import static
 
-        return {"text/plain": static.pdf_text(self.result, None), "text/html": static.pdf_html(self.result, None, None),
+        return {"text/plain": render.pdf_text(self.result, None), "text/html": render.latex_result_html(self.result),
                 **static.latex_contract(self.result, self.cell_id)}

@@ -7,7 +7,6 @@ through the fetcher it was made with.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -359,12 +358,5 @@ class LatexResult:
         return "\n".join([self.summary, *(str(e) for e in self.errors)])
 
     def _repr_html_(self) -> str:
-        rows = [("status", "ok" if self.ok else "<b style='color:#b00'>failed</b>")]
-        if self.url:
-            rows.append(("PDF", f"<a href='{html.escape(self.url)}' target='_blank'>download</a>"))
-        if self.errors:
-            rows.append(("errors", "<br>".join(f"<code>{html.escape(str(e))}</code>" for e in self.errors)))
-        rows.append(("time", f"{self.elapsed:.1f} s"))
-        if self.note:
-            rows.append(("note", html.escape(self.note)))
-        return render.table(f"LaTeX {self.path}", rows)
+        # The same look as the magic's summary and the PDF viewer's static view.
+        return render.latex_result_html(self, with_note=True)

@@ -4,14 +4,16 @@ The session is the one owner of the settings (key, host, default project, timeou
 ``verify``); where each comes from is :mod:`cocalc_magics.config`. Changing a setting resets what depends on
 it (the HTTP client, built again on the next call), so the magics, widgets and the server extension only
 ever set the session.
+
+A project's state, start / stop and the wait, and the files sent into it are in
+:mod:`cocalc_magics.session_projects`.
 """
 
 from __future__ import annotations
 
 import os
-import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,27 +37,24 @@ from .config import (
 )
 from .errors import (
     AmbiguousProjectError,
-    APIError,
     ConfigurationError,
     NoAnswerError,
     PermissionDeniedError,
     ProjectNotFoundError,
-    ProjectStateTimeoutError,
 )
 from .models import (
-    STOPPED_STATES,
     Account,
     ExecResult,
     LatexResult,
     Project,
     ProjectList,
-    ProjectState,
     has_null_leaf,
     is_uuid,
     reply_object,
     reply_rows,
     reply_text,
 )
+from .session_projects import ProjectActions
 from .text import key_hint, one_line
 
 if TYPE_CHECKING:  # the client imports requests, which loads only on the first call
@@ -86,7 +85,7 @@ class _ClientSetting:
         session._reset_client()
 
 
-class CoCalcSession:
+class CoCalcSession(ProjectActions):
     """One CoCalc identity and endpoint, shared by the magics and widgets of a kernel.
 
     The key is kept private: it appears in no repr, str or error message (only as ``sk-…`` plus its last
@@ -259,28 +258,6 @@ class CoCalcSession:
         ref = self._project_ref(project)
         return ref.lower() if is_uuid(ref) else self._project_by_title(ref).project_id
 
-    def state(self, project: str | None = None) -> ProjectState:
-        project_id = self.resolve_project_id(project)
-        return ProjectState.from_api(self._project_row(project_id, {"project_id": None, "state": None}).get("state"))
-
-    def start(self, project: str | None = None, wait: bool = True, timeout: float | None = None,
-              on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
-        """Start a project; with ``wait``, poll until it is running (CoCalc may answer before it is)."""
-        return self._change_state("start", project, {"running"}, wait, timeout, on_poll)
-
-    def stop(self, project: str | None = None, wait: bool = True, timeout: float | None = None,
-             on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
-        """Stop a project; with ``wait``, poll until it is stopped (``opened`` in CoCalc's words)."""
-        return self._change_state("stop", project, STOPPED_STATES, wait, timeout, on_poll)
-
-    def restart(self, project: str | None = None, timeout: float | None = None,
-                on_poll: Callable[[ProjectState], None] | None = None, wait: bool = True) -> ProjectState:
-        """Stop, then start: API v2 has no restart endpoint. The stop is always waited for; ``wait``
-        says whether to wait for the project to be running again."""
-        project_id = self.resolve_project_id(project)
-        self.stop(project_id, wait=True, timeout=timeout, on_poll=on_poll)
-        return self.start(project_id, wait=wait, timeout=timeout, on_poll=on_poll)
-
     def create_project(self, title: str, description: str | None = None) -> Project:
         params = {"title": title, **({"description": description} if description is not None else {})}
         reply = self.client.post("projects/create", params)
@@ -288,28 +265,6 @@ class CoCalcSession:
             raise NoAnswerError("projects/create: no project id came back", "projects/create")
         project_id = reply_text(reply, "project_id", "projects/create", required=True)
         return Project(project_id=project_id, title=title, description=description or "")
-
-    def wait_for_state(self, project_id: str, targets: Iterable[str], timeout: float | None = None,
-                       on_poll: Callable[[ProjectState], None] | None = None) -> ProjectState:
-        """Poll ``projects_all`` with backoff until the project's state is one of ``targets``."""
-        targets = frozenset(targets)
-        timeout = self.state_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        delay = 0.1
-        while True:
-            state = self.state(project_id)
-            if on_poll is not None:
-                on_poll(state)
-            if state.state in targets:
-                return state
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                wanted = " or ".join(sorted(targets))
-                raise ProjectStateTimeoutError(
-                    f"project {project_id} is still {state.state} after waiting "
-                    f"{timeout:g} s for {wanted}", state.state)
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, 2.0)
 
     # -- running things in a project -------------------------------------------------------------------------
 
@@ -326,17 +281,6 @@ class CoCalcSession:
         if not isinstance(reply, dict) or "exit_code" not in reply:
             raise NoAnswerError("exec: no answer from the project (CoCalc's hub timed out waiting for it)", "exec")
         return ExecResult.from_api(reply)
-
-    def needs_start(self, project_id: str) -> bool:
-        """Whether a compile in ``project_id`` will start it: asked once (one ``user-query``), then known until
-        the project's state is changed through this session. Used for the status line, never to decide."""
-        if (self.host, project_id) in self._compiled_in:
-            return False
-        return self.state(project_id).is_stopped
-
-    def compiled_in(self, project_id: str) -> None:
-        """A compile ran in ``project_id``: it is running now."""
-        self._compiled_in.add((self.host, project_id))
 
     def latex(self, content: str | None = None, path: str | None = None, project_id: str | None = None, *,
               command: str | None = None, timeout: float | None = None, only_read_pdf: bool = False,
@@ -397,44 +341,6 @@ class CoCalcSession:
             raise AmbiguousProjectError(f"{len(matches)} projects are titled {shown}: {listing}; use an id",
                                         matches)
         raise ProjectNotFoundError(f"no project titled {shown} among this account's {len(projects)} projects")
-
-    def _change_state(self, action: str, project: str | None, targets: frozenset | set, wait: bool,
-                      timeout: float | None, on_poll) -> ProjectState:
-        project_id = self.resolve_project_id(project)
-        self._compiled_in.discard((self.host, project_id))
-        wait_timeout = self.state_timeout if timeout is None else timeout
-        # CoCalc's start/stop answer after the transition, so the read may take as long as the wait.
-        # Older servers answer {} and newer {"status": "ok"}: both are success.
-        self.client.post(f"projects/{action}", {"project_id": project_id}, timeout=wait_timeout + self.timeout)
-        if not wait:
-            return self.state(project_id)
-        # CoCalc returns at once when another transition is under way, so check rather than trust.
-        return self.wait_for_state(project_id, targets, wait_timeout, on_poll)
-
-    # -- files in a project (sent with a LaTeX compile) ------------------------------------------------------
-
-    def write_text_file(self, path: str, content: str, project: str | None = None) -> None:
-        """Write a text file into a project (``projects/write-text-file``, which starts the project; a relative
-        ``path`` is relative to its home and parent directories are made)."""
-        self.client.post("projects/write-text-file",
-                         {"project_id": self.resolve_project_id(project), "path": path, "content": content})
-
-    def upload_file(self, directory: str, name: str, data: bytes, project: str | None = None) -> None:
-        """Put a binary file into ``directory`` of a project with the hub's ``POST /upload``.
-
-        CoCalc's upload does not start the project (a stopped one answers ``upload service not running``):
-        then the project is started and the file sent once more."""
-        from .client import UPLOAD_SERVICE_NOT_RUNNING  # the client module loads requests: only when used
-
-        project_id = self.resolve_project_id(project)
-        try:
-            self.client.upload(project_id, directory, name, data)
-        except APIError as error:
-            if UPLOAD_SERVICE_NOT_RUNNING not in str(error):
-                raise
-            self.start(project_id)
-            self.client.upload(project_id, directory, name, data)
-
 
 def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -5,6 +5,8 @@
   one compiles wait as one (the newest), so three texts in a row make at most two compiles and the last
   text is the one shown.
 - :func:`page_click` / :func:`mark_message`: between fractions of the page image and PDF points.
+- :class:`SyncAndLive`: the viewer's side of it (click to line, line to page, the live toggle), mixed into
+  the viewer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from ..latex.interpolation import LatexSource
     from ..latex.synctex import CellSync, Mark
     from ..models import LatexResult
+    from .rendering import PdfPages
 
 # A live text is the whole cell; anything larger is not a cell someone is typing in.
 LIVE_TEXT_LIMIT = 1_000_000
@@ -120,3 +123,101 @@ class LiveCompiles:
                 from ..text import one_line
 
                 self._failed(f"live preview could not be shown: {type(error).__name__}: {one_line(str(error), 200)}")
+
+
+class SyncAndLive:
+    """The viewer's SyncTeX and live-preview part, mixed into :class:`~cocalc_magics.widgets.pdf_viewer.PdfViewer`.
+
+    What it reads of the viewer is declared here (the viewer sets or overrides each), so the checker sees
+    the whole contract without this module importing the viewer.
+    """
+
+    cropped: bool
+    result: LatexResult | None
+    latex_source: LatexSource | None
+    shown_name: str
+    page: int
+    live: bool
+    live_compiles: LiveCompiles | None
+    problem: str | None
+    _sync: CellSync | None
+    _sync_read: bool
+    # Widget parts, None until the widget is built.
+    live_button: Any = None
+    frontend: Any = None
+    summary: Any = None
+
+    @property
+    def pages(self) -> PdfPages | None:
+        raise NotImplementedError
+
+    @property
+    def page_count(self) -> int:
+        raise NotImplementedError
+
+    def show_page(self, page: int) -> None:
+        raise NotImplementedError
+
+    def _summary_html(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def sync(self) -> CellSync | None:
+        """The SyncTeX index of what is shown (a :class:`~cocalc_magics.latex.synctex.CellSync`), or None."""
+        if not self._sync_read:
+            self._sync_read = True
+            self._sync = None if self.cropped else cell_sync(self.result, self.latex_source, self.shown_name)
+        return self._sync
+
+    def line_at(self, page: int, x_fraction: float, y_fraction: float) -> tuple[str, int] | None:
+        """(file, editor line) behind a spot of a page given as fractions of its width and height."""
+        pages = self.pages
+        if self.sync is None or pages is None or not 1 <= page <= self.page_count:
+            return None
+        width, height = pages.page_size(page)
+        return self.sync.line_at(page, x_fraction * width, y_fraction * height)
+
+    def show_line(self, line: int) -> dict | None:
+        """Turn to the page that editor line ``line`` made and return the front end's ``mark`` message."""
+        mark = self.sync.mark_for(line) if self.sync is not None and self.page_count else None
+        pages = self.pages
+        if mark is None or pages is None or mark.page > self.page_count:
+            return None
+        if mark.page != self.page:
+            self.show_page(mark.page)
+        return mark_message(mark, pages.page_size(mark.page))
+
+    def set_live(self, live: bool) -> None:
+        """Live preview on or off (the toolbar toggle); the front end tells the extension (``live-state``)."""
+        self.live = bool(live) and self.live_compiles is not None
+        if self.live_button is not None and self.live_button.value != self.live:
+            self.live_button.value = self.live
+        if self.frontend is not None and getattr(self.frontend, "live", None) is not None:
+            self.frontend.live = self.live
+
+    def _on_sync_message(self, content: dict) -> None:
+        event = content["event"]
+        if event == "click":
+            click = page_click(content, self.page_count)
+            found = self.line_at(*click) if click else None
+            if found is not None:
+                self._send({"event": "goto-line", "file": found[0], "line": found[1]})
+        elif event == "show-line":
+            line = content.get("line")
+            if isinstance(line, int) and not isinstance(line, bool) and line >= 1:
+                mark = self.show_line(line)
+                if mark is not None:
+                    self._send(mark)
+        elif self.live and self.live_compiles is not None:
+            text = content.get("text")
+            if isinstance(text, str) and len(text) <= LIVE_TEXT_LIMIT:
+                self.live_compiles.submit(text)
+
+    def _send(self, content: dict) -> None:
+        if self.frontend is not None:
+            self.frontend.send(content)
+
+    def _live_failed(self, message: str) -> None:
+        self.problem = message
+        if self.summary is not None:
+            self.summary.value = self._summary_html()

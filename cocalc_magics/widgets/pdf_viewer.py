@@ -22,12 +22,14 @@ import base64
 import math
 from typing import TYPE_CHECKING
 
+from .. import render
 from ..models import LatexResult
 from ..text import one_line
 from . import static
-from .base import SharedParts, WidgetView, current_execution
-from .pdf_frontend import Screen, build_frontend, keep_view, kept_view
-from .pdf_sync import LIVE_TEXT_LIMIT, LiveCompiles, Recompile, cell_sync, mark_message, page_click
+from .base import WidgetView, current_execution
+from .pdf_frontend import Screen, keep_view, kept_view
+from .pdf_layout import ViewerLayout
+from .pdf_sync import LiveCompiles, Recompile, SyncAndLive
 from .rendering import PdfPages, PreviewLimitError, PreviewLimits
 
 if TYPE_CHECKING:
@@ -36,20 +38,16 @@ if TYPE_CHECKING:
 DEFAULT_DPI = 100
 ZOOM_LEVELS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
 FIT_WIDTH, FIT_PAGE = "width", "page"
-# The page area's height, and the share of the window a fitted page may take (the rest is the toolbar
-# and the notebook's own chrome).
-PAGE_AREA_HEIGHT, FIT_PAGE_SHARE = "75vh", 0.73
+# The share of the window a fitted page may take (the rest is the toolbar and the notebook's own chrome).
+FIT_PAGE_SHARE = 0.73
 FIT_WIDTH_CSS = "calc(100% - 6px)"
 # Fitted pages are rendered at widths in steps of this many pixels, so resizing a window by a few
 # pixels reuses the rendered pages.
 RENDER_WIDTH_STEP = 32
-# The whole log of any ordinary compile; only a runaway one is cut (from the front) before it lands in
-# the widget state.
-LOG_LIMIT = 1_000_000
 KEY_ACTIONS = ("previous", "next", "first", "last")
 
 
-class PdfViewer(WidgetView):
+class PdfViewer(SyncAndLive, ViewerLayout, WidgetView):
     """Previous / next, a page box, zoom and fit, a download link, the summary, errors, warnings and log.
 
     ``source`` is a :class:`LatexResult` (its PDF is fetched from the blob URL on first display) or the
@@ -72,10 +70,12 @@ class PdfViewer(WidgetView):
                  cropped: bool = False, name: str | None = None, document: str | None = None,
                  cell_id: str | None = "", latex_source: LatexSource | None = None, shown_name: str = "cell",
                  recompile: Recompile | None = None, live: bool = False):
+        self.result: LatexResult | None = None
+        self._pdf: bytes | None = None
         if isinstance(source, LatexResult):
-            self.result, self._pdf = source, None
+            self.result = source
         elif isinstance(source, (bytes, bytearray, memoryview)):
-            self.result, self._pdf = None, bytes(source)
+            self._pdf = bytes(source)
         else:
             raise TypeError(f"PdfViewer shows a LatexResult or PDF bytes, not {type(source).__name__}")
         if dpi <= 0:
@@ -101,14 +101,10 @@ class PdfViewer(WidgetView):
         self._sync, self._sync_read = None, False
         self.live = bool(live and recompile)
         self.live_compiles = LiveCompiles(recompile, self._show_live_result, self._live_failed) if recompile else None
-        # The widget's parts, set when the widget is built.
-        self.summary = self.page_label = self.page_input = self.zoom_label = self.image = self.download_link = None
-        self.previous_button = self.next_button = self.zoom_out_button = self.zoom_in_button = None
-        self.fit_button = self.frontend = self.page_area = self.live_button = self.root = self.toolbar = None
-        self.errors_part = self.warnings_part = self.log_part = self.errors_html = self.log_html = None
+        # The widget's parts (ViewerLayout) are None until the widget is built.
 
     def __repr__(self) -> str:
-        source = self.result.path if self.result is not None else f"{len(self._pdf):,} bytes of PDF"
+        source = self.result.path if self.result is not None else f"{len(self._pdf or b''):,} bytes of PDF"
         size = f"fit {self.fit}" if self.fit else f"zoom {self.zoom:.0%}"
         return f"<PdfViewer {source}, page {self.page}, {size}>"
 
@@ -166,15 +162,23 @@ class PdfViewer(WidgetView):
     def _zoom_scale(self, zoom: float) -> float:
         return self.dpi / 72 * zoom
 
+    def _shown_pages(self) -> PdfPages:
+        """The pages of the PDF shown; asking for a page's size without one is a caller's mistake."""
+        if self.pages is None:
+            raise ValueError(f"no PDF is shown: {self.problem or 'there is none'}")
+        return self.pages
+
     def css_scale(self, page: int) -> float:
         """CSS pixels per point at which ``page`` is shown now."""
-        width, height = self.pages.page_size(page)
-        if self.fit is None or self.cropped or self.screen.width is None:
+        width, height = self._shown_pages().page_size(page)
+        # A front end reports the width and the height together (Screen.reported).
+        screen_width, screen_height = self.screen.width, self.screen.height
+        if self.fit is None or self.cropped or screen_width is None or screen_height is None:
             return self._zoom_scale(self.zoom)
-        by_width = self.screen.width / max(width, 1.0)
+        by_width = screen_width / max(width, 1.0)
         if self.fit == FIT_WIDTH:
             return by_width
-        return min(by_width, self.screen.height * FIT_PAGE_SHARE / max(height, 1.0))
+        return min(by_width, screen_height * FIT_PAGE_SHARE / max(height, 1.0))
 
     def render_scale(self, page: int) -> float:
         """The scale ``page`` is rendered at now: its CSS size times the screen's pixel ratio; a fitted page's
@@ -182,7 +186,7 @@ class PdfViewer(WidgetView):
         scale = self.css_scale(page) * self.screen.dpr
         if self.screen.width is None or (self.fit is None and self.screen.dpr == 1.0):
             return scale
-        width = self.pages.page_size(page)[0]
+        width = self._shown_pages().page_size(page)[0]
         return math.ceil(width * scale / RENDER_WIDTH_STEP) * RENDER_WIDTH_STEP / max(width, 1.0)
 
     def _rendered_or_reported(self, page: int, zoom: float | None = None, smallest: bool = False) -> bytes | None:
@@ -198,7 +202,7 @@ class PdfViewer(WidgetView):
 
     def _summary_html(self) -> str:
         count = self.page_count if self.pages is not None else None
-        return static.summary_html(self.result, count, self.problem, self.notice)
+        return render.summary_html(self.result, count, self.problem, self.notice)
 
     # -- navigation, zoom and fit (what the buttons and keys call) -------------------------------------------
 
@@ -256,61 +260,7 @@ class PdfViewer(WidgetView):
             else:
                 self.show_page(1 if action == "first" else self.page_count)
 
-    # -- SyncTeX and live preview ---------------------------------------------------------------------------
-
-    @property
-    def sync(self):
-        """The SyncTeX index of what is shown (a :class:`~cocalc_magics.latex.synctex.CellSync`), or None."""
-        if not self._sync_read:
-            self._sync_read = True
-            self._sync = None if self.cropped else cell_sync(self.result, self.latex_source, self.shown_name)
-        return self._sync
-
-    def line_at(self, page: int, x_fraction: float, y_fraction: float) -> tuple[str, int] | None:
-        """(file, editor line) behind a spot of a page given as fractions of its width and height."""
-        if self.sync is None or not 1 <= page <= self.page_count:
-            return None
-        width, height = self.pages.page_size(page)
-        return self.sync.line_at(page, x_fraction * width, y_fraction * height)
-
-    def show_line(self, line: int) -> dict | None:
-        """Turn to the page that editor line ``line`` made and return the front end's ``mark`` message."""
-        mark = self.sync.mark_for(line) if self.sync is not None and self.page_count else None
-        if mark is None or mark.page > self.page_count:
-            return None
-        if mark.page != self.page:
-            self.show_page(mark.page)
-        return mark_message(mark, self.pages.page_size(mark.page))
-
-    def set_live(self, live: bool) -> None:
-        """Live preview on or off (the toolbar toggle); the front end tells the extension (``live-state``)."""
-        self.live = bool(live) and self.live_compiles is not None
-        if self.live_button is not None and self.live_button.value != self.live:
-            self.live_button.value = self.live
-        if self.frontend is not None and getattr(self.frontend, "live", None) is not None:
-            self.frontend.live = self.live
-
-    def _on_sync_message(self, content: dict) -> None:
-        event = content["event"]
-        if event == "click":
-            click = page_click(content, self.page_count)
-            found = self.line_at(*click) if click else None
-            if found is not None:
-                self._send({"event": "goto-line", "file": found[0], "line": found[1]})
-        elif event == "show-line":
-            line = content.get("line")
-            if isinstance(line, int) and not isinstance(line, bool) and line >= 1:
-                mark = self.show_line(line)
-                if mark is not None:
-                    self._send(mark)
-        elif self.live and self.live_compiles is not None:
-            text = content.get("text")
-            if isinstance(text, str) and len(text) <= LIVE_TEXT_LIMIT:
-                self.live_compiles.submit(text)
-
-    def _send(self, content: dict) -> None:
-        if self.frontend is not None:
-            self.frontend.send(content)
+    # -- live preview (SyncTeX and the live toggle are in pdf_sync.SyncAndLive) -----------------------------
 
     def _show_live_result(self, result: LatexResult, source: LatexSource) -> None:
         """Show a live recompile in place: the same page (when the new PDF has it), zoom and fit."""
@@ -320,24 +270,11 @@ class PdfViewer(WidgetView):
         self._sync, self._sync_read, self.problem, self.notice = None, False, problem, None
         self._page_was_kept = True
         self._keep_page_in_range()
-        count = self.page_count
         if old_pages is not None:
             old_pages.close()
-        if self.root is None:
-            return
-        self.summary.value = self._summary_html()
-        self.download_link.value = static.download_link_html(result.url, self.file_name)
-        self.page_input.max = max(count, 1)
-        self._shared_layout.display = None if count else "none"
-        self.errors_part = self.warnings_part = self.log_part = None
-        self._build_details(self._widgets, self._parts)
-        self.root.children = self._children()
-        self._update()
-
-    def _live_failed(self, message: str) -> None:
-        self.problem = message
-        if self.summary is not None:
-            self.summary.value = self._summary_html()
+        if self.root is not None:
+            self._refresh_parts()
+            self._update()
 
     # -- what is shown ---------------------------------------------------------------------------------------
 
@@ -347,110 +284,10 @@ class PdfViewer(WidgetView):
         count = pages.count if pages is not None else None
         png = self._rendered_or_reported(1, 1.0, smallest=True) if count else None
         png_base64 = base64.b64encode(png).decode("ascii") if png else None
-        return {"text/plain": static.pdf_text(self.result, count, self.problem, self.notice),
-                "text/html": static.pdf_html(self.result, count, png_base64, self.problem, self.notice,
+        return {"text/plain": render.pdf_text(self.result, count, self.problem, self.notice),
+                "text/html": render.pdf_html(self.result, count, png_base64, self.problem, self.notice,
                                              file_name=self.file_name),
                 **static.latex_contract(self.result, self.cell_id, getattr(self, "live", False))}
-
-    def _build_widget(self):
-        import ipywidgets as w
-
-        count = self.page_count  # fetches the PDF, or records why it cannot be shown
-        parts = SharedParts(w)
-        self.summary = self._html(w, parts, self._summary_html())
-        self.previous_button = self._button(w, parts, "", "chevron-left", "previous page (←, PageUp)", "previous")
-        self.next_button = self._button(w, parts, "", "chevron-right", "next page (→, PageDown)", "next")
-        self.zoom_out_button = self._button(w, parts, "", "search-minus", "zoom out", "zoom-out")
-        self.zoom_in_button = self._button(w, parts, "", "search-plus", "zoom in", "zoom-in")
-        self.fit_button = self._button(w, parts, "", "arrows-h", "fit width / fit page", "fit")
-        self.page_input = w.BoundedIntText(value=max(self.page, 1), min=1, max=max(count, 1),
-                                           layout=w.Layout(width="4.5em"), tooltip="go to page")
-        self.page_input.add_class("cocalc-pdf-page-input")
-        self.page_label = w.Label("", layout=parts.layout(), style=parts.style(w.Label))
-        self.page_label.add_class("cocalc-pdf-page-label")
-        self.zoom_label = w.Label("", layout=parts.layout(), style=parts.style(w.Label))
-        self.zoom_label.add_class("cocalc-pdf-zoom-label")
-        self.previous_button.on_click(lambda _: self.previous_page())
-        self.next_button.on_click(lambda _: self.next_page())
-        self.zoom_out_button.on_click(lambda _: self.zoom_out())
-        self.zoom_in_button.on_click(lambda _: self.zoom_in())
-        self.fit_button.on_click(lambda _: self.toggle_fit())
-        self.page_input.observe(lambda change: change["new"] != self.page and self.show_page(change["new"]),
-                                names="value")
-        self.download_link = self._html(w, parts, static.download_link_html(
-            self.result.url if self.result else None, self.file_name))
-        # One layout for the toolbar and the page area (each saved layout model is ~1 KB of the notebook):
-        # the page area has a bounded height and scrolls inside, so the toolbar above it stays in view.
-        shared_layout = w.Layout(align_items="center", grid_gap="0.4em", flex_flow="row wrap", overflow="auto",
-                                 max_height=PAGE_AREA_HEIGHT, display=None if count else "none")
-        tools = [self.previous_button, self.page_input, self.page_label, self.next_button, self.zoom_out_button,
-                 self.zoom_label, self.zoom_in_button, self.fit_button, self.download_link]
-        if self.live_compiles is not None:
-            self.live_button = w.ToggleButton(value=self.live, description="live", icon="bolt",
-                                              tooltip="live preview: recompile when typing stops",
-                                              layout=parts.layout(width="auto"))
-            self.live_button.add_class("cocalc-pdf-live")
-            self.live_button.observe(lambda change: self.set_live(change["new"]), names="value")
-            tools.append(self.live_button)
-        self.toolbar = toolbar = w.HBox(tools, layout=shared_layout)
-        toolbar.add_class("cocalc-pdf-toolbar")
-        self.image = w.Image(format="png", layout=w.Layout(flex="0 0 auto", border="1px solid #ddd"))
-        self.image.add_class("cocalc-pdf-page")
-        self.page_area = w.Box([self.image], layout=shared_layout)
-        self.page_area.add_class("cocalc-pdf-page-box")
-        self.frontend = build_frontend(self._on_frontend_message, parts.layout(),
-                                       live=self.live if self.live_compiles is not None else None)
-        self._widgets, self._parts, self._shared_layout = w, parts, shared_layout
-        self._build_details(w, parts)
-        self.root = viewer = w.VBox(self._children(), layout=parts.layout())
-        # The element the contract's DOM events (cocalc-magics:*) are dispatched from and on.
-        viewer.add_class("cocalc-pdf-viewer")
-        viewer.observe(lambda change: self.close() if change["new"] is None else None, names="comm")
-        self._update()
-        return viewer
-
-    def _children(self) -> list:
-        children = [self.frontend, self.summary, self.errors_part, self.toolbar, self.page_area,
-                    self.warnings_part, self.log_part]
-        return [child for child in children if child is not None]
-
-    @staticmethod
-    def _html(w, parts: SharedParts, value: str = ""):
-        return w.HTML(value, layout=parts.layout(), style=parts.style(w.HTML))
-
-    @staticmethod
-    def _button(w, parts: SharedParts, description: str, icon: str, tooltip: str, name: str):
-        button = w.Button(description=description, icon=icon, tooltip=tooltip, layout=parts.layout(width="auto"),
-                          style=parts.style(w.Button))
-        button.add_class(f"cocalc-pdf-{name}")
-        return button
-
-    def _part(self, w, parts: SharedParts, content, title: str, name: str, opened: bool):
-        part = w.Accordion(children=[content], titles=(title,), selected_index=0 if opened else None,
-                           layout=parts.layout())
-        part.add_class(f"cocalc-pdf-{name}")
-        return part
-
-    def _build_details(self, w, parts: SharedParts) -> None:
-        """Three collapsible parts: the errors (open, above the page), the warnings and the log (filled in
-        when first opened, at the first error)."""
-        if self.result is None:
-            return
-        errors, warnings = self.result.errors, static.result_warnings(self.result)
-        if errors:
-            self.errors_html = self._html(w, parts, static.errors_html(errors))
-            self.errors_part = self._part(w, parts, self.errors_html, static.plural(len(errors), "error"),
-                                          "errors", True)
-        if warnings:
-            self.warnings_part = self._part(w, parts, self._html(w, parts, static.warnings_html(warnings)),
-                                            static.plural(len(warnings), "warning"), "warnings", False)
-        self.log_html = self._html(w, parts)
-        self.log_part = self._part(w, parts, self.log_html, "log", "log", False)
-        self.log_part.observe(self._on_log_opened, names="selected_index")
-
-    def _on_log_opened(self, change) -> None:
-        if change["new"] == 0 and not self.log_html.value:
-            self.log_html.value = static.log_html(self.result.log, LOG_LIMIT, open_at_first_error=True)
 
     def _update(self) -> None:
         """Show the current page, zoom and fit in the widget (when it has been built)."""
@@ -461,12 +298,12 @@ class PdfViewer(WidgetView):
             png = self._rendered_or_reported(self.page)
             self.image.value = png or b""
             self._size_image()
-            self.page_label.value = static.page_label(self.page, count)
+            self.page_label.value = render.page_label(self.page, count)
             self.page_input.value = self.page
             keep_view(self.cell_id, self.page, self.zoom, self.fit)
             if self.page < count:
                 try:
-                    self.pages.render_ahead(self.page + 1, self.render_scale(self.page + 1))
+                    self._shown_pages().render_ahead(self.page + 1, self.render_scale(self.page + 1))
                 except Exception:  # rendering ahead is only a head start
                     pass
         self.previous_button.disabled = not count or self.page <= 1
@@ -487,9 +324,10 @@ class PdfViewer(WidgetView):
             layout.width, layout.max_width = FIT_WIDTH_CSS, "none"
             return
         try:
-            css_width = self.pages.page_size(self.page)[0] * self.css_scale(self.page)
+            pages = self._shown_pages()
+            css_width = pages.page_size(self.page)[0] * self.css_scale(self.page)
             if self.cropped:
-                css_width = self.pages.pixel_size(self.page, self.render_scale(self.page))[0] / self.screen.dpr
+                css_width = pages.pixel_size(self.page, self.render_scale(self.page))[0] / self.screen.dpr
         except Exception:
             return
         layout.width = f"{max(1, round(css_width))}px"
@@ -518,7 +356,7 @@ def _notice(pages: PdfPages | None, page: int, rendered, pixel_ratio: float = 1.
     if pages is not None and pages.total_count > pages.count:
         notes.append(f"showing the first {pages.count:,} of {pages.total_count:,} pages")
     on_screen = rendered.requested_scale / pixel_ratio if rendered is not None else 0.0
-    if rendered is not None and rendered.scale < on_screen * 0.999:
+    if pages is not None and rendered is not None and rendered.scale < on_screen * 0.999:
         width, height = rendered.size
         notes.append(f"page {page} is shown at {rendered.scale / on_screen:.0%} of the size asked for "
                      f"({width:,} x {height:,} px; pages are rendered within "
