@@ -179,6 +179,12 @@ class CoCalcSession(ProjectActions):
             candidate.close()
 
     @property
+    def refuses_latex_wrapper(self) -> bool:
+        """Whether this host refused the error-reporting LaTeX command (it runs no custom commands), so that
+        compiles here send CoCalc's own command."""
+        return self._refuses_latex_wrapper
+
+    @property
     def client(self) -> CoCalcClient:
         if self._api_key is None:
             raise ConfigurationError(

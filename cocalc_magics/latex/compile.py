@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import APIError, AuthenticationError, NoAnswerError, PermissionDeniedError
 from ..models import LatexResult
 from .cache import LatexCache, cache_key, get_default_cache
 from .files import (
@@ -66,19 +67,29 @@ def compile_cell(session: CoCalcSession, content: str, *, base: Path, cell_ident
                                  "--project or %cocalc_project")
         result = session.latex(content, path=path, command=command, report_errors=True, timeout=timeout)
     else:
+        ours = None  # the command this function chose (not the caller's), which a server may refuse
         if path is None:
             directory, main_file = stable_directory(cell_identity), MAIN_FILE
             path = f"{directory}/{main_file}"
-            if command is None:
+            if command is None and not session.refuses_latex_wrapper:
                 # SyncTeX on both paths, so the viewer can map clicks and lines (the wrapper carries the file back).
-                command = stable_rerun_command(
+                command = ours = stable_rerun_command(
                     main_file, f"{DEFAULT_LATEX_COMMAND} {SYNCTEX_OPTION} -file-line-error {main_file}")
         else:
             directory = posixpath.dirname(path) or "."
         send_document_files(session, project_id, directory, content, base, extra_files, figures,
                             check_project=force)
-        result = session.latex(content, path=path, project_id=project_id, command=command,
-                               report_errors=True, timeout=timeout)
+        try:
+            result = session.latex(content, path=path, project_id=project_id, command=command,
+                                   report_errors=True, timeout=timeout)
+        except (AuthenticationError, PermissionDeniedError, NoAnswerError):
+            raise
+        except APIError:
+            # A server that runs no custom commands (an emulator bound off loopback, a locked-down CoCalc)
+            # refuses the one-pass command, not the document: compile with CoCalc's own, in the same directory.
+            if ours is None:
+                raise
+            result = session.latex(content, path=path, project_id=project_id, report_errors=True, timeout=timeout)
     if result.ok and project_id is not None:
         cache.put(key, result)
     return result

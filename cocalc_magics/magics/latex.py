@@ -140,8 +140,8 @@ class LatexMagics(AreaMagics):
         if cell is None:
             if not args.file:
                 raise UsageError("%cocalc_latex needs a local FILE.tex; use %%cocalc_latex to compile a cell")
-            local = Path(args.file).expanduser()
             try:
+                local = Path(args.file).expanduser()  # RuntimeError for ~nosuchuser
                 text = local.read_text()
             except (OSError, ValueError, RuntimeError) as error:  # ValueError: a NUL or undecodable text; ~nosuchuser
                 raise UsageError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None

@@ -92,7 +92,7 @@ def test_a_command_of_the_callers_is_sent_as_given_and_its_refusal_is_the_error(
         session_for(proxy.url, emulator).latex(GOOD, path="/tmp/mine.tex", command="pdflatex mine.tex",
                                                report_errors=True)
     wrapped, as_given = latex_commands(proxy)
-    assert wrapped.startswith("{ pdflatex mine.tex") and as_given == "pdflatex mine.tex"
+    assert "; { pdflatex mine.tex\n}" in wrapped and as_given == "pdflatex mine.tex"
 
 
 def test_a_permission_error_is_not_retried_without_the_command(proxy, emulator):
