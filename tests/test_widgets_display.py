@@ -268,5 +268,7 @@ def test_a_saved_notebook_keeps_page_one_once_per_part_within_its_budget(kernel_
     buffers = [buffer for model in state.values() for buffer in model.get("buffers", [])]
     assert len(buffers) == 1, "the widget state holds the page on screen once"
     page = Image.open(io.BytesIO(base64.b64decode(buffers[0]["data"])))
-    assert page.mode == "L", "a page without colour is saved in grayscale"
+    palette = page.getpalette() or []
+    assert page.mode == "P" and 0 < len(palette) <= 16 * 3, "a page without colour: 16 gray levels, 4 bits"
+    assert all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette), 3)), "all gray"
     assert size <= budget

@@ -319,7 +319,10 @@ def test_a_cropped_fragment_shows_its_content_not_a_page(viewer_of, formula):
 
 
 def test_a_page_without_colour_is_a_grayscale_png_and_a_coloured_one_is_not(viewer_of, two_pages, module_session):
-    assert png_of(viewer_of(two_pages).image.value).mode == "L"
+    gray = png_of(viewer_of(two_pages).image.value)
+    palette = gray.getpalette() or []
+    assert gray.mode == "P" and 0 < len(palette) <= 16 * 3, "at most 16 levels, in a 4-bit palette"
+    assert all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette), 3)), "all gray"
     coloured = viewer_of(module_session.latex(COLOURED))
     assert png_of(coloured.image.value).mode == "RGB"
 
