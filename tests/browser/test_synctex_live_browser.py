@@ -27,8 +27,11 @@ from cocalc_magics.latex.interpolation import prepare_document
 pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
-BODY = "Some words with Zebra in the middle of a line.\n\\newpage\nPage two has a Quokka on it.\n"
-NEW_BODY = "A new text with Wombat.\n\\newpage\nTwo.\n\\newpage\nThree.\n"
+# Whole documents: a fragment is shown cropped to its content, and a cropped page has no SyncTeX map yet.
+BODY = ("\\documentclass{article}\n\\begin{document}\nSome words with Zebra in the middle of a line.\n\\newpage\n"
+        "Page two has a Quokka on it.\n\\end{document}\n")
+NEW_BODY = ("\\documentclass{article}\n\\begin{document}\nA new text with Wombat.\n\\newpage\nTwo.\n\\newpage\n"
+            "Three.\n\\end{document}\n")
 CELLS = ["%load_ext cocalc_magics", f"%%cocalc_latex --live\n{BODY}"]
 WAIT_MS = 60_000
 EVENTS = ("cocalc-magics:goto-line", "cocalc-magics:live-state", "cocalc-magics:show-line",
@@ -113,8 +116,8 @@ def test_a_click_on_a_word_dispatches_goto_line_with_its_line(page, lab):
     size = image.evaluate("image => [image.clientWidth, image.clientHeight]")
     image.click(position={"x": 1 + x / width * size[0], "y": 1 + y / height * size[1]})
     [goto] = wait_for_event(page, "cocalc-magics:goto-line")
-    # Line 1 is the %%cocalc_latex line; Zebra's is the body's first line.
-    assert goto["detail"] == {"line": 2, "file": "cell"} and goto["fromViewer"] and goto["bubbles"]
+    # Line 1 is the %%cocalc_latex line, 2 \\documentclass, 3 \\begin{document}; Zebra's line is 4.
+    assert goto["detail"] == {"line": 4, "file": "cell"} and goto["fromViewer"] and goto["bubbles"]
 
 
 def test_show_line_turns_the_page_and_marks_the_spot(page):
@@ -122,7 +125,7 @@ def test_show_line_turns_the_page_and_marks_the_spot(page):
 
     shown = page.locator(".cocalc-pdf-viewer").first
     shown.evaluate("(viewer) => viewer.dispatchEvent(new CustomEvent('cocalc-magics:show-line',"
-                   " {detail: {line: 4}, bubbles: true, composed: true}))")
+                   " {detail: {line: 6}, bubbles: true, composed: true}))")
     expect(shown.locator(".cocalc-pdf-page-label")).to_have_text("page 2 of 2", timeout=WAIT_MS)
     mark = shown.locator(".cocalc-pdf-synctex-mark")
     mark.wait_for(timeout=WAIT_MS)
