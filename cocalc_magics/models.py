@@ -319,6 +319,9 @@ class LatexResult:
     # The compile's `.synctex.gz` (when the wrapper carried it back), for the viewer's SyncTeX; never shown.
     synctex: bytes | None = field(default=None, repr=False, compare=False)
     _pdf: bytes | None = field(default=None, repr=False, compare=False)
+    # Why the download the cache tried right after the compile failed: the viewer shows it rather than ask a
+    # failing server again (``pdf`` itself still tries again when asked).
+    pdf_problem: str | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         # The compile output can run to thousands of lines: it is in .log, not in the repr.
@@ -329,6 +332,11 @@ class LatexResult:
     def log(self) -> str:
         """Everything the compile said: stdout, stderr and CoCalc's error text."""
         return "\n".join(part for part in (self.stdout, self.stderr, self.compile_error) if part)
+
+    @property
+    def pdf_downloaded(self) -> bool:
+        """Whether the PDF's bytes are here already, or there is none (so ``pdf`` makes no request)."""
+        return self._pdf is not None or not self.url
 
     @property
     def pdf(self) -> bytes | None:

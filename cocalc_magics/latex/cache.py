@@ -124,7 +124,8 @@ class LatexCache:
             raise ValueError("a cache key is a SHA-256 hex digest (see cache_key)")
         try:
             pdf = result.pdf
-        except CoCalcError:
+        except CoCalcError as error:
+            result.pdf_problem = f"{type(error).__name__}: {error}"
             return
         fields = _encode(result)
         self._remember(key, fields, pdf)

@@ -122,6 +122,8 @@ class PdfViewer(SyncAndLive, ViewerLayout, WidgetView):
 
     def _open_pages(self, result: LatexResult | None) -> tuple[PdfPages | None, str | None]:
         """The pages of ``result``'s PDF (fetched now), or of the PDF bytes shown; or None and why not."""
+        if result is not None and result.pdf_problem and not result.pdf_downloaded:
+            return None, f"the PDF could not be shown: {one_line(result.pdf_problem, 200)}"
         try:
             data = self._pdf if result is None else result.pdf
             return (PdfPages(data, limits=self.limits, crop=self.cropped) if data else None), None

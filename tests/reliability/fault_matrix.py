@@ -163,8 +163,9 @@ def _magic(code: str) -> Callable[[Any, str | None, Any], Seen]:
 
 
 def _latex_preview(env, project_id, handle) -> Seen:
-    """%%cocalc_latex with its preview: the compile works, the PDF download is what fails."""
-    seen = env.run_cell(f"%%cocalc_latex --project {project_id} --timeout {COMPILE_TIMEOUT:g}\n{LATEX_BODY}")
+    """%%cocalc_latex with its preview: the compile works, the PDF download is what fails. ``--force``: every
+    cell compiles and downloads (the same document would otherwise be shown from the cache, with no download)."""
+    seen = env.run_cell(f"%%cocalc_latex --force --project {project_id} --timeout {COMPILE_TIMEOUT:g}\n{LATEX_BODY}")
     if seen.error:
         return seen
     for line in env.last_output.splitlines():
