@@ -86,12 +86,11 @@ def test_a_running_project_offers_stop_and_restart(panel_for, running):
 
 def test_stop_click_returns_at_once_and_the_emulator_stops_the_project(session, panel_for, running):
     row = panel_for(running).rows[0]
-    clicked = time.monotonic()
     row.stop_button.click()
-    click_took = time.monotonic() - clicked
-    # The kernel is free at once: other code (here an API call of its own) runs while the stop is under way.
+    # The kernel is free at once: other code (here an API call of its own) runs while the stop is under way
+    # (a click that waited for the stop would find the project stopped).
     assert session.state(running.project_id).state in {"running", "stopping"}
-    assert click_took < 0.1 and enabled(row) == set() and "stopping" in row.status.value
+    assert enabled(row) == set() and "stopping" in row.status.value
 
     assert wait_until(lambda: session.state(running.project_id).is_stopped)
     assert wait_until(lambda: badge_text(row) == "stopped" and not row.busy)
