@@ -116,9 +116,12 @@ class Sandbox:
         assert self._identity is not None
         args += ["--ro-bind", str(self._identity / "passwd"), "/etc/passwd",
                  "--ro-bind", str(self._identity / "group"), "/etc/group"]
+        args += ["--bind", str(fs.home), HOME, "--bind", str(fs.root / "tmp"), "/tmp"]
+        # After the project's /tmp: a venv that lives under the host's /tmp (a fresh clone there, CI) must be
+        # mounted on top of the project's /tmp, not hidden by it.
         for tree in _python_trees():
             args += _ro_bind(tree)
-        args += ["--bind", str(fs.home), HOME, "--bind", str(fs.root / "tmp"), "/tmp", "--chdir", cwd]
+        args += ["--chdir", cwd]
         for name, value in env.items():
             args += ["--setenv", name, value]
         return [*args, "--", *argv]
