@@ -118,8 +118,12 @@ class Sandbox:
                  "--ro-bind", str(self._identity / "group"), "/etc/group"]
         args += ["--bind", str(fs.home), HOME, "--bind", str(fs.root / "tmp"), "/tmp"]
         # After the project's /tmp: a venv that lives under the host's /tmp (a fresh clone there, CI) must be
-        # mounted on top of the project's /tmp, not hidden by it.
+        # mounted on top of the project's /tmp, not hidden by it. Its mount point is made here, private like
+        # the rest of the project (bwrap would make it world-readable).
         for tree in _python_trees():
+            for inside, host in (("/tmp", fs.root / "tmp"), (HOME, fs.home)):
+                if tree.startswith(inside + "/"):
+                    (host / tree[len(inside) + 1:]).mkdir(mode=0o700, parents=True, exist_ok=True)
             args += _ro_bind(tree)
         args += ["--chdir", cwd]
         for name, value in env.items():
