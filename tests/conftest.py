@@ -12,11 +12,14 @@ from emulator_process import RunningEmulator, seeded_session, start_emulator
 # texts, widget state, saved notebooks) fails. Its hooks live in secret_guard.py.
 from secret_guard import pytest_configure, pytest_runtest_makereport, pytest_runtest_protocol  # noqa: F401
 
-# What `make check` (the edit loop's fast tier, `-m "not slow"`) leaves out: real browsers, the reliability
-# suite (faults, fuzzing, load, attacks), whole kernels and notebooks, package builds, CoCalc's own client.
+# What `make check` (the edit loop's fast tier, `-m "not slow"`, about a minute) leaves out: real browsers,
+# the reliability suite (faults, fuzzing, load, attacks), whole kernels and notebooks, package builds,
+# CoCalc's own client, and the modules that run many real TeX compiles or exec conformance cases.
 SLOW_PATHS = ("browser/", "reliability/", "official_client/", "test_demo_notebook.py", "test_magics_kernel.py",
-              "test_packaging.py", "test_pytest_plugin.py", "emulator/test_conat_jupyter.py",
-              "emulator/test_upload.py", "emulator/test_persistence.py")
+              "test_packaging.py", "test_pytest_plugin.py", "test_widgets_display.py", "test_magics_latex_wiring.py",
+              "test_synctex.py", "test_live_preview.py", "test_tex_log.py", "test_latex_cache.py",
+              "emulator/test_conat_jupyter.py", "emulator/test_upload.py", "emulator/test_persistence.py",
+              "emulator/test_exec.py", "emulator/test_latex.py", "emulator/test_write_text_file.py")
 
 
 def pytest_collection_modifyitems(config, items):
