@@ -22,6 +22,7 @@ from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado.httpclient import HTTPClientError
 
 from cocalc_magics.models import STOPPED_STATES
+from emulator_helpers import unknown_key
 from emulator_process import corrupted_key
 from recording_server import RecordingServer, ScriptedResponse
 from secret_guard import register_secret
@@ -226,7 +227,7 @@ def test_a_slow_cocalc_does_not_block_the_jupyter_server(config_file, monkeypatc
 
     slow_seconds = 1.5
     with RecordingServer([ScriptedResponse(body='{"query": {"projects_all": []}}', delay=slow_seconds)]) as slow:
-        monkeypatch.setenv("COCALC_API_KEY", "sk-slowserver0000000000")
+        monkeypatch.setenv("COCALC_API_KEY", unknown_key())
         monkeypatch.setenv("COCALC_HOST", slow.url)
 
         async def both():
@@ -271,13 +272,14 @@ def test_storing_a_key_goes_before_the_first_table_and_creates_a_private_folder(
     from cocalc_magics.labserver.keyfile import store_api_key
 
     path = tmp_path / "new" / "config.toml"
-    store_api_key(path, "sk-first")
-    assert tomllib.loads(path.read_text()) == {"api_key": "sk-first"}
+    first, second = unknown_key(), unknown_key()
+    store_api_key(path, first)
+    assert tomllib.loads(path.read_text()) == {"api_key": first}
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
 
     path.write_text("[table]\nx = 1\n")
-    store_api_key(path, "sk-second")
-    assert tomllib.loads(path.read_text()) == {"api_key": "sk-second", "table": {"x": 1}}
+    store_api_key(path, second)
+    assert tomllib.loads(path.read_text()) == {"api_key": second, "table": {"x": 1}}
 
 
 def test_a_key_line_the_edit_cannot_handle_is_refused_and_the_file_kept(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from emulator_helpers import basic
+from emulator_helpers import basic, unknown_key
 from secret_guard import register_secret
 
 
@@ -42,7 +42,7 @@ def test_an_unknown_authorization_scheme_is_named(emulator, route):
 
 
 def test_hub_refuses_a_bad_key_as_not_signed_in(emulator):
-    reply = answer(emulator, "hub", {"name": "system.ping"}, key="sk-bogus0000000000000001")
+    reply = answer(emulator, "hub", {"name": "system.ping"}, key=unknown_key())
     assert reply == {"error": "must be signed in and MUST provide an api key (cookies are not allowed)"}
 
 
@@ -105,7 +105,7 @@ def test_project_timeout_names_the_project_subject(emulator):
 
 def test_project_refuses_a_key_that_is_nobody(emulator):
     reply = answer(emulator, "project", {"project_id": emulator.project_id, "name": "system.ping"},
-                   key="sk-bogus0000000000000001")
+                   key=unknown_key())
     assert reply == {"error": "must sign in as project or account"}
 
 

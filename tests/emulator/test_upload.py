@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from emulator_helpers import Api, basic
+from emulator_helpers import Api, basic, unknown_key
 from emulator_process import start_emulator
 
 BINARY = bytes(range(256)) * 41 + b"\x00\r\n--\r\n\x89PNG\r\n\x1a\n"  # every byte value, CRLFs, a fake boundary
@@ -231,7 +231,7 @@ def test_concurrent_uploads_of_one_dzuuid_never_place_a_mixed_file(ada, emulator
 
 def test_no_key_or_a_bad_key_is_401(ada, emulator):
     project_id = running_project(ada)
-    for key in (None, "sk-notarealkeyatall0000001"):
+    for key in (None, unknown_key()):
         response = upload(emulator, project_id, key=key)
         assert (response.status_code, response.text) == (401, NOT_SIGNED_IN)
     assert not (home(emulator, project_id) / "figs").exists()

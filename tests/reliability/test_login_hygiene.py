@@ -9,6 +9,7 @@ history database.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import textwrap
 
@@ -91,7 +92,7 @@ def test_set_api_key_refuses_a_mangled_key_and_keeps_the_old_one(emulator):
 
 
 def test_a_real_key_has_no_problem(emulator):
-    assert api_key_problem(emulator.api_key) is None and api_key_problem("sk_legacy0123456789") is None
+    assert api_key_problem(emulator.api_key) is None and api_key_problem("sk_" + secrets.token_hex(8)) is None  # a legacy key
 
 
 def test_the_key_check_uses_the_sessions_tls_setting(ip, magics, https_emulator, monkeypatch):  # noqa: F811
