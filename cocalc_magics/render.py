@@ -191,7 +191,8 @@ def errors_html(errors: list[Any]) -> str:
     if not errors:
         return "<i>no TeX errors</i>"
     items = "".join(diagnostic_html(error) for error in errors)
-    return f"<ul class='cocalc-tex-errors' style='margin:0'>{items}</ul>"
+    # A long macro name or context must wrap in a narrow output, not run out of it.
+    return f"<ul class='cocalc-tex-errors' style='margin:0;padding-left:1.2em;overflow-wrap:anywhere'>{items}</ul>"
 
 
 def diagnostic_html(diagnostic: Any, severity: str = "error") -> str:
@@ -256,7 +257,7 @@ def warnings_html(warnings: list[Any]) -> str:
     if not warnings:
         return "<i>no warnings</i>"
     items = "".join(diagnostic_html(warning, "warning") for warning in warnings)
-    return f"<ul class='cocalc-tex-warnings' style='margin:0'>{items}</ul>"
+    return f"<ul class='cocalc-tex-warnings' style='margin:0;padding-left:1.2em;overflow-wrap:anywhere'>{items}</ul>"
 
 
 def page_label(page: int, page_count: int) -> str:
